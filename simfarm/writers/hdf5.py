@@ -1,0 +1,161 @@
+"""robomimic-style HDF5: one file per shard, merged by `finalize` into output_dir/data.hdf5.
+
+    data (attrs: total, env_args JSON)
+      demo_N (attrs: num_samples, model_file, simfarm JSON, scene_spec)
+        actions (N, A) float32, rewards (N,), dones (N,) uint8, states (N, D) float64
+        obs/<key>, next_obs/<key>     state vectors and images uint8 HWC (chunked, gzip)
+    mask/train, mask/valid            demo names (bytes), as robomimic's filter keys
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from simfarm.episode import Episode
+from simfarm.errors import DatasetError
+from simfarm.writers.lerobot import read_manifests
+from simfarm.writers.shard import StagedShard, simfarm_row
+from simfarm.writers.spec import DatasetSpec
+from simfarm.writers.storage import is_local, join, resolve
+
+# LeRobot feature name -> robomimic obs key
+OBS_KEYS = {"observation.state": "state", "observation.environment_state": "environment_state"}
+SHARD_FILE = "data.hdf5"
+
+
+def obs_key(feature: str) -> str:
+    return OBS_KEYS.get(feature, feature.replace("observation.", "").replace(".", "_"))
+
+
+def image_key(camera: str) -> str:
+    return f"{camera}_image"
+
+
+class Hdf5ShardWriter(StagedShard):
+    """Appends each episode as data/demo_<k> of the shard's own HDF5 file."""
+
+    kind = "hdf5"
+
+    def __init__(self, shard_dir, spec: DatasetSpec, shard_index: int = 0):
+        super().__init__(shard_dir, spec, shard_index)
+        self._file = h5py.File(self.staging / SHARD_FILE, "w")
+        self._data = self._file.create_group("data")
+        self._frames = 0
+
+    def _add(self, episode: Episode) -> None:
+        k = len(self.episodes)
+        T = episode.length
+        g = self._data.create_group(f"demo_{k}")
+        g.attrs["num_samples"] = T
+        md = episode.metadata
+        g.attrs["model_file"] = str(md.get("model_xml") or md.get("model_file") or "")
+        g.attrs["scene_spec"] = str(md.get("scene_spec") or "")
+        row = simfarm_row(episode)
+        g.attrs["simfarm"] = json.dumps(row)
+        g.create_dataset("actions", data=np.asarray(episode.steps["action"], np.float32))
+        g.create_dataset("rewards", data=np.asarray(episode.steps.get("next.reward", np.zeros(T)), np.float32))
+        g.create_dataset("dones", data=np.asarray(episode.steps.get("next.done", np.zeros(T)), np.uint8))
+        if "next.success" in episode.steps:
+            g.create_dataset("successes", data=np.asarray(episode.steps["next.success"], np.uint8))
+        if "physics_state" in episode.steps:
+            g.create_dataset("states", data=np.asarray(episode.steps["physics_state"], np.float64))
+        obs, next_obs = g.create_group("obs"), g.create_group("next_obs")
+        level = self.spec.hdf5_compression_level
+        for key in self.spec.features:
+            if not key.startswith("observation."):
+                continue
+            arr = np.asarray(episode.steps[key])
+            obs.create_dataset(obs_key(key), data=arr)
+            next_obs.create_dataset(obs_key(key), data=_shift(arr))
+        for cam in self.spec.cameras:
+            frames = episode.images[cam]
+            chunks = (1, *frames.shape[1:])
+            obs.create_dataset(image_key(cam), data=frames, chunks=chunks, compression="gzip", compression_opts=level)
+            next_obs.create_dataset(image_key(cam), data=_shift(frames), chunks=chunks, compression="gzip",
+                                    compression_opts=level)
+        self._store_scene(episode)
+        self.episodes.append({"local_index": k, "length": T, "task": episode.instruction or episode.task,
+                              "split": md.get("split"), "simfarm": row})
+        self._frames += T
+
+    def _finish(self) -> dict[str, Any]:
+        if not self.episodes:
+            self._file.close()
+            raise DatasetError(f"shard {self.shard_dir} has no episodes; a shard must hold at least one")
+        self._file.close()
+        return {}
+
+    def _abort_files(self) -> None:
+        try:
+            self._file.close()
+        except Exception:  # already closed or broken: the staging folder is removed next anyway
+            pass
+
+
+def _shift(arr: np.ndarray) -> np.ndarray:
+    """next_obs: the observation after each step (the last one repeats, as robomimic's converters do)."""
+    return np.concatenate([arr[1:], arr[-1:]], axis=0)
+
+
+def is_valid_demo(g: int, fraction: float) -> bool:
+    """Deterministic, evenly spread validation split: demo g is in it when floor crosses an integer."""
+    return int((g + 1) * fraction) > int(g * fraction)
+
+
+def finalize_hdf5(output_dir: str | os.PathLike, shard_dirs: list, fs=None) -> dict[str, Any]:
+    """Copy every shard's demos into output_dir/data.hdf5 (demo_N renumbered globally in order)."""
+    shards = read_manifests([os.fspath(s) for s in shard_dirs], "hdf5", fs)
+    spec = DatasetSpec.from_dict(shards[0][2]["spec"])
+    ofs, root = resolve(output_dir, fs)
+    local_root = Path(root) if is_local(ofs) else Path(os.environ.get("TMPDIR", "/tmp")) / f"simfarm-h5-{uuid.uuid4().hex[:8]}"
+    local_root.mkdir(parents=True, exist_ok=True)
+    tmp = local_root / f".data.hdf5.tmp-{uuid.uuid4().hex[:8]}"
+    total = 0
+    names: dict[str, list[str]] = {"train": [], "valid": []}
+    g = 0
+    try:
+        with h5py.File(tmp, "w") as out:
+            data = out.create_group("data")
+            for sfs, spath, manifest in shards:
+                src_path = join(spath, SHARD_FILE)
+                with sfs.open(src_path, "rb") as fh, h5py.File(fh, "r") as src:
+                    for ep in manifest["episodes"]:
+                        name = f"demo_{g}"
+                        src.copy(src[f"data/demo_{ep['local_index']}"], data, name=name)
+                        total += int(ep["length"])
+                        split = ep.get("split")
+                        if split in ("valid", "test"):
+                            names.setdefault(split, []).append(name)
+                        elif is_valid_demo(g, spec.hdf5_valid_fraction):
+                            names["valid"].append(name)
+                        else:
+                            names["train"].append(name)
+                        g += 1
+            first = shards[0][2]["episodes"][0]["simfarm"]
+            data.attrs["total"] = total
+            data.attrs["env_args"] = json.dumps({
+                "env_name": first.get("task"),
+                "type": 2,  # robomimic EnvType.GYM_TYPE: a gymnasium env, not robosuite
+                "env_kwargs": {"robot": first.get("robot"), "fps": spec.fps, "cameras": list(spec.cameras),
+                               "camera_size": {c: list(hw) for c, hw in spec.cameras.items()},
+                               "simfarm": True},
+            })
+            mask = out.create_group("mask")
+            for split, demo_names in names.items():
+                mask.create_dataset(split, data=np.array(demo_names, dtype="S"))
+        final = local_root / "data.hdf5"
+        os.replace(tmp, final)
+        if not is_local(ofs):
+            ofs.makedirs(root, exist_ok=True)
+            ofs.put_file(str(final), join(root, "data.hdf5"))
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return {"total_episodes": g, "total_frames": total, "path": join(root, "data.hdf5")}

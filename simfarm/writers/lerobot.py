@@ -1,0 +1,378 @@
+"""LeRobot v3.0 datasets: one data file and one mp4 per camera per shard, merged by `finalize`.
+
+Shard folder (visible only once complete):
+    data.parquet                              rows with shard-local episode_index/index/task_index
+    states.parquet                            physics_state per row (same row order as data.parquet)
+    videos/observation.images.<cam>.mp4       the shard's episodes back to back
+    scenes/<scene_hash>.json                  SceneSpecs
+    manifest.json                             written last: episodes, stats, tasks, file sizes
+
+`finalize` renumbers the small tables, moves the mp4s into place untouched and writes meta/.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simfarm.episode import Episode
+from simfarm.errors import DatasetError
+from simfarm.writers import stats as stats_mod
+from simfarm.writers.shard import StagedShard, simfarm_row
+from simfarm.writers.spec import DEFAULT_FEATURES, DatasetSpec, video_key
+from simfarm.writers.storage import (
+    MANIFEST_NAME,
+    is_local,
+    join,
+    place_file,
+    read_json,
+    resolve,
+    write_bytes_atomic,
+)
+from simfarm.writers.video import VideoEncoder
+
+CODEBASE_VERSION = "v3.0"
+DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
+EPISODES_PATH = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+STATES_PATH = "states/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+SIMFARM_EPISODES_PATH = "meta/simfarm/episodes.parquet"
+SCENES_DIR = "meta/simfarm/scenes"
+INDEX_COLUMNS = ("timestamp", "frame_index", "episode_index", "index", "task_index")
+
+
+def arrow_column(values: np.ndarray, dtype: str, shape: list[int]) -> pa.Array:
+    """A feature column as LeRobot stores it: scalars for shape (1,), fixed-size lists for (n,)."""
+    arrow_type = pa.from_numpy_dtype(np.dtype(dtype))
+    arr = np.asarray(values).astype(dtype, copy=False)
+    if shape == [1]:
+        return pa.array(arr.reshape(-1), type=arrow_type)
+    if len(shape) != 1:
+        raise DatasetError(f"feature shape {shape} is not supported; LeRobot data columns are (1,) or (n,)")
+    flat = pa.array(arr.reshape(-1), type=arrow_type)
+    return pa.FixedSizeListArray.from_arrays(flat, shape[0])
+
+
+def table_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="snappy")
+    return buf.getvalue()
+
+
+def chunk_file(k: int, chunks_size: int) -> tuple[int, int]:
+    return k // chunks_size, k % chunks_size
+
+
+class LeRobotShardWriter(StagedShard):
+    """Streams episodes into one shard: video frames go to the encoders as they arrive."""
+
+    kind = "lerobot"
+
+    def __init__(self, shard_dir, spec: DatasetSpec, shard_index: int = 0):
+        super().__init__(shard_dir, spec, shard_index)
+        self._encoders: dict[str, VideoEncoder] = {}
+        (self.staging / "videos").mkdir()
+        for cam, (h, w) in spec.cameras.items():
+            self._encoders[video_key(cam)] = VideoEncoder(
+                self.staging / "videos" / f"{video_key(cam)}.mp4", spec.fps, h, w,
+                codec_name=spec.codec_name, crf=spec.crf, gop=spec.gop, preset=spec.preset, pix_fmt=spec.pix_fmt,
+            )
+        self._batches: list[pa.RecordBatch] = []
+        self._state_batches: list[pa.RecordBatch] = []
+        self._tasks: list[str] = []
+        self._frames = 0
+
+    def _add(self, episode: Episode) -> None:
+        spec = self.spec
+        T = episode.length
+        task = episode.instruction or episode.task
+        if task not in self._tasks:
+            self._tasks.append(task)
+        local_ep = len(self.episodes)
+        frame_index = np.arange(T, dtype=np.int64)
+        # timestamps are frame_index / fps exactly, whatever float noise the rollout carried
+        timestamp = (frame_index / spec.fps).astype(np.float32)
+        cols = {
+            "timestamp": pa.array(timestamp),
+            "frame_index": pa.array(frame_index),
+            "episode_index": pa.array(np.full(T, local_ep, np.int64)),
+            "index": pa.array(np.arange(self._frames, self._frames + T, dtype=np.int64)),
+            "task_index": pa.array(np.full(T, self._tasks.index(task), np.int64)),
+        }
+        ep_stats: dict[str, dict[str, np.ndarray]] = {
+            "timestamp": stats_mod.array_stats(timestamp),
+            "frame_index": stats_mod.array_stats(frame_index),
+        }
+        for key, ft in spec.features.items():
+            values = episode.steps[key]
+            cols[key] = arrow_column(values, ft["dtype"], ft["shape"])
+            ep_stats[key] = stats_mod.array_stats(values)
+        videos = {}
+        start_s = self._frames / spec.fps
+        for cam in spec.cameras:
+            key = video_key(cam)
+            encoder = self._encoders[key]
+            if encoder.frames_written != self._frames:
+                raise DatasetError(f"video {key} has {encoder.frames_written} frames, data has {self._frames}")
+            encoder.write(episode.images[cam])
+            videos[key] = {"from_timestamp": start_s, "to_timestamp": (self._frames + T) / spec.fps}
+            ep_stats[key] = stats_mod.image_stats(episode.images[cam])
+        self._batches.append(pa.RecordBatch.from_pydict(cols))
+        phys = episode.steps.get("physics_state")
+        if phys is not None:
+            phys = np.asarray(phys, dtype=np.float64)
+            state_col = pa.ListArray.from_arrays(
+                pa.array(np.arange(0, phys.size + 1, phys.shape[1], dtype=np.int32)),
+                pa.array(phys.reshape(-1)),
+            )
+        else:
+            state_col = pa.nulls(T, pa.list_(pa.float64()))
+        self._state_batches.append(
+            pa.RecordBatch.from_pydict({"frame_index": pa.array(frame_index), "physics_state": state_col})
+        )
+        scene_hash = self._store_scene(episode)
+        self.episodes.append({
+            "local_index": local_ep,
+            "length": T,
+            "task": task,
+            "row_from": self._frames,
+            "videos": videos,
+            "stats": stats_mod.to_jsonable(ep_stats),
+            "scene_hash": scene_hash,
+            "simfarm": simfarm_row(episode),
+        })
+        self._frames += T
+
+    def _finish(self) -> dict[str, Any]:
+        for enc in self._encoders.values():
+            enc.close()
+        if not self._batches:
+            raise DatasetError(f"shard {self.shard_dir} has no episodes; a shard must hold at least one")
+        pq.write_table(pa.Table.from_batches(self._batches), self.staging / "data.parquet", compression="snappy")
+        pq.write_table(pa.Table.from_batches(self._state_batches), self.staging / "states.parquet", compression="snappy")
+        return {"tasks": self._tasks}
+
+    def _abort_files(self) -> None:
+        for enc in self._encoders.values():
+            enc.abort()
+
+
+# ---------------------------------------------------------------------------------------------
+# finalize
+
+
+def read_manifests(shard_dirs: list[str], kind: str, fs=None) -> list[tuple[Any, str, dict]]:
+    """(fs, path, manifest) for each shard, in the given order; DatasetError names any unfinished one."""
+    out = []
+    for shard in shard_dirs:
+        sfs, spath = resolve(shard, fs)
+        mpath = join(spath, MANIFEST_NAME)
+        if not sfs.exists(mpath):
+            raise DatasetError(f"shard {shard} has no {MANIFEST_NAME}: it was not closed (crashed?); re-run it before finalize")
+        manifest = read_json(sfs, mpath)
+        if manifest.get("format") != kind:
+            raise DatasetError(f"shard {shard} holds format {manifest.get('format')!r}; finalize was asked for {kind!r}")
+        out.append((sfs, spath, manifest))
+    if not out:
+        raise DatasetError("finalize needs at least one shard")
+    first = out[0][2]["spec"]
+    for _, path, m in out[1:]:
+        if m["spec"] != first:
+            raise DatasetError(f"shard {path} was written with a different DatasetSpec than shard {out[0][1]}")
+    return out
+
+
+def _index_stats(table: pa.Table) -> dict[str, dict[str, np.ndarray]]:
+    return {name: stats_mod.array_stats(table.column(name).to_numpy()) for name in ("episode_index", "index", "task_index")}
+
+
+def info_features(spec: DatasetSpec) -> dict[str, Any]:
+    features: dict[str, Any] = {k: dict(v) for k, v in spec.features.items()}
+    for cam, (h, w) in spec.cameras.items():
+        features[video_key(cam)] = {
+            "dtype": "video",
+            "shape": [h, w, 3],
+            "names": ["height", "width", "channels"],
+            "info": {
+                "video.height": h,
+                "video.width": w,
+                "video.codec": spec.video_codec,
+                "video.pix_fmt": spec.pix_fmt,
+                "video.is_depth_map": False,
+                "video.fps": spec.fps,
+                "video.channels": 3,
+                "has_audio": False,
+            },
+        }
+    for k, v in DEFAULT_FEATURES.items():
+        features[k] = dict(v)
+    return features
+
+
+def tasks_table(tasks: list[str]) -> pa.Table:
+    """meta/tasks.parquet as pandas writes `DataFrame({"task_index": ...}, index=tasks)`."""
+    pandas_meta = {
+        "index_columns": ["__index_level_0__"],
+        "column_indexes": [{"name": None, "field_name": None, "pandas_type": "unicode", "numpy_type": "object",
+                            "metadata": {"encoding": "UTF-8"}}],
+        "columns": [
+            {"name": "task_index", "field_name": "task_index", "pandas_type": "int64", "numpy_type": "int64", "metadata": None},
+            {"name": None, "field_name": "__index_level_0__", "pandas_type": "unicode", "numpy_type": "object", "metadata": None},
+        ],
+        "creator": {"library": "pyarrow", "version": pa.__version__},
+        "pandas_version": "2.2.3",
+    }
+    schema = pa.schema([("task_index", pa.int64()), ("__index_level_0__", pa.string())],
+                       metadata={b"pandas": json.dumps(pandas_meta).encode()})
+    return pa.table({"task_index": list(range(len(tasks))), "__index_level_0__": tasks}, schema=schema)
+
+
+def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, move_videos: bool = True) -> dict[str, Any]:
+    """Merge closed shards (in episode order) into a LeRobot v3.0 dataset at `output_dir`.
+
+    Videos are moved (or copied to remote storage) byte for byte; data tables are rewritten with
+    global episode_index/index/task_index; meta/ is written last and swapped in as a whole on
+    local disks. Safe to re-run after a crash. Returns info.json's content.
+    """
+    shards = read_manifests([os.fspath(s) for s in shard_dirs], "lerobot", fs)
+    ofs, root = resolve(output_dir, fs)
+    spec = DatasetSpec.from_dict(shards[0][2]["spec"])
+    cs = spec.chunks_size
+    tasks: list[str] = []
+    episode_rows: list[dict[str, Any]] = []
+    simfarm_rows: list[dict[str, Any]] = []
+    all_stats = []
+    ep_offset = frame_offset = 0
+    scenes: dict[str, tuple[Any, str]] = {}
+    for k, (sfs, spath, manifest) in enumerate(shards):
+        chunk, file = chunk_file(k, cs)
+        for t in manifest["tasks"]:
+            if t not in tasks:
+                tasks.append(t)
+        task_map = np.array([tasks.index(t) for t in manifest["tasks"]], dtype=np.int64)
+        with sfs.open(join(spath, "data.parquet"), "rb") as f:
+            table = pq.read_table(f)
+        n = table.num_rows
+        if n != manifest["num_frames"]:
+            raise DatasetError(f"shard {spath}: data.parquet has {n} rows, manifest says {manifest['num_frames']}")
+        table = table.set_column(table.schema.get_field_index("episode_index"), "episode_index",
+                                 pa.array(table.column("episode_index").to_numpy() + ep_offset))
+        table = table.set_column(table.schema.get_field_index("index"), "index",
+                                 pa.array(table.column("index").to_numpy() + frame_offset))
+        table = table.set_column(table.schema.get_field_index("task_index"), "task_index",
+                                 pa.array(task_map[table.column("task_index").to_numpy()]))
+        write_bytes_atomic(ofs, join(root, DATA_PATH.format(chunk_index=chunk, file_index=file)), table_bytes(table))
+        for cam in spec.cameras:
+            key = video_key(cam)
+            rel = f"videos/{key}.mp4"
+            place_file(sfs, join(spath, rel), ofs,
+                       join(root, VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)),
+                       size=manifest["files"].get(rel), move=move_videos)
+        place_file(sfs, join(spath, "states.parquet"), ofs,
+                   join(root, STATES_PATH.format(chunk_index=chunk, file_index=file)),
+                   size=manifest["files"].get("states.parquet"), move=move_videos)
+        for rel in manifest["files"]:
+            if rel.startswith("scenes/"):
+                scenes.setdefault(rel.split("/", 1)[1], (sfs, join(spath, rel)))
+        for ep in manifest["episodes"]:
+            g = ep_offset + ep["local_index"]
+            lo, hi = ep["row_from"], ep["row_from"] + ep["length"]
+            ep_stats = stats_mod.from_jsonable(ep["stats"])
+            ep_stats.update(_index_stats(table.slice(lo, hi - lo)))
+            all_stats.append(ep_stats)
+            row: dict[str, Any] = {
+                "episode_index": g,
+                "tasks": [ep["task"]],
+                "length": ep["length"],
+                "data/chunk_index": chunk,
+                "data/file_index": file,
+                "dataset_from_index": frame_offset + lo,
+                "dataset_to_index": frame_offset + hi,
+            }
+            for key, v in ep["videos"].items():
+                row[f"videos/{key}/chunk_index"] = chunk
+                row[f"videos/{key}/file_index"] = file
+                row[f"videos/{key}/from_timestamp"] = float(v["from_timestamp"])
+                row[f"videos/{key}/to_timestamp"] = float(v["to_timestamp"])
+            for feat, st in ep_stats.items():
+                for name, value in st.items():
+                    row[f"stats/{feat}/{name}"] = np.asarray(value).tolist()
+            row["meta/episodes/chunk_index"] = 0
+            row["meta/episodes/file_index"] = 0
+            episode_rows.append(row)
+            simfarm_rows.append({
+                "episode_index": g,
+                **ep["simfarm"],
+                "states/chunk_index": chunk,
+                "states/file_index": file,
+                "states/from_row": lo,
+                "states/to_row": hi,
+            })
+        ep_offset += manifest["num_episodes"]
+        frame_offset += n
+
+    total_frames = frame_offset
+    info = {
+        "codebase_version": CODEBASE_VERSION,
+        "robot_type": spec.robot_type,
+        "total_episodes": ep_offset,
+        "total_frames": total_frames,
+        "total_tasks": len(tasks),
+        "chunks_size": cs,
+        "data_files_size_in_mb": spec.data_files_size_in_mb,
+        "video_files_size_in_mb": spec.video_files_size_in_mb,
+        "fps": spec.fps,
+        "splits": {"train": f"0:{ep_offset}"},
+        "data_path": DATA_PATH,
+        "video_path": VIDEO_PATH if spec.cameras else None,
+        "features": info_features(spec),
+    }
+    meta_files: dict[str, bytes] = {
+        "tasks.parquet": table_bytes(tasks_table(tasks)),
+        "episodes/chunk-000/file-000.parquet": table_bytes(pa.Table.from_pylist(episode_rows)),
+        "simfarm/episodes.parquet": table_bytes(pa.Table.from_pylist(simfarm_rows)),
+        "stats.json": (json.dumps(stats_mod.to_jsonable(stats_mod.aggregate(all_stats)), indent=4) + "\n").encode(),
+        "simfarm/dataset.json": (json.dumps({"writer_spec": spec.to_dict(), "shards": len(shards)}, indent=4) + "\n").encode(),
+    }
+    for name, (sfs, src) in scenes.items():
+        with sfs.open(src, "rb") as f:
+            meta_files[f"simfarm/scenes/{name}"] = f.read()
+    # info.json goes last: it is what says a dataset is there
+    meta_files["info.json"] = (json.dumps(info, indent=4, ensure_ascii=False) + "\n").encode()
+    _write_meta(ofs, root, meta_files)
+    return info
+
+
+def _write_meta(fs, root: str, files: dict[str, bytes]) -> None:
+    """Write meta/ so readers see the old or the new metadata, not a mix of both.
+
+    Local: build meta/ in a hidden sibling and swap it in with two renames.
+    Object stores: PUT each file, info.json last.
+    """
+    if not is_local(fs):
+        for rel, data in files.items():
+            write_bytes_atomic(fs, join(root, "meta", rel), data)
+        return
+    base = Path(root)
+    meta = base / "meta"
+    new = base / f".meta.new-{uuid.uuid4().hex[:8]}"
+    old = base / f".meta.old-{uuid.uuid4().hex[:8]}"
+    for rel, data in files.items():
+        path = new / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    if meta.exists():
+        os.replace(meta, old)
+    os.replace(new, meta)
+    shutil.rmtree(old, ignore_errors=True)
+    for stale in base.glob(".meta.*"):
+        shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,160 @@
+"""DatasetSpec: what a dataset holds (features, cameras, fps) and how it is encoded."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simfarm.episode import Episode
+from simfarm.errors import ConfigError, DatasetError
+
+VIDEO_CODECS = {"av1": "libsvtav1", "h264": "libx264"}
+WRITER_KINDS = ("lerobot", "hdf5")
+
+# The columns every LeRobot v3 data file carries, declared exactly as LeRobot's DEFAULT_FEATURES.
+DEFAULT_FEATURES: dict[str, dict[str, Any]] = {
+    "timestamp": {"dtype": "float32", "shape": [1], "names": None},
+    "frame_index": {"dtype": "int64", "shape": [1], "names": None},
+    "episode_index": {"dtype": "int64", "shape": [1], "names": None},
+    "index": {"dtype": "int64", "shape": [1], "names": None},
+    "task_index": {"dtype": "int64", "shape": [1], "names": None},
+}
+
+# Step arrays that are not LeRobot features: timestamp is a default column; physics_state has a
+# per-scene size and is stored beside the data for replay (writers/README.md).
+NON_FEATURE_KEYS = ("timestamp", "physics_state")
+
+
+def video_key(camera: str) -> str:
+    return f"observation.images.{camera}"
+
+
+@dataclass
+class DatasetSpec:
+    """Schema and encoding of one dataset; every shard of a job uses the same spec.
+
+    `features` maps a step feature name to {dtype, shape, names} (no video features, no default
+    columns); `cameras` maps a camera name to its (height, width).
+    """
+
+    fps: int
+    robot_type: str
+    features: dict[str, dict[str, Any]]
+    cameras: dict[str, tuple[int, int]] = field(default_factory=dict)
+    video_codec: str = "av1"
+    crf: int = 30
+    gop: int = 2
+    preset: str | None = None  # encoder default (SVT-AV1: 10 here; x264: medium) unless set
+    pix_fmt: str = "yuv420p"
+    chunks_size: int = 1000
+    data_files_size_in_mb: int = 100
+    video_files_size_in_mb: int = 500
+    hdf5_compression_level: int = 4
+    hdf5_valid_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.video_codec not in VIDEO_CODECS:
+            raise ConfigError(f"writer.video_codec={self.video_codec!r} is unknown; accepted: {sorted(VIDEO_CODECS)}")
+        if not 0 <= int(self.crf) <= 63:
+            raise ConfigError(f"writer.crf={self.crf!r} must be in 0..63")
+        if int(self.gop) < 1:
+            raise ConfigError(f"writer.gop={self.gop!r} must be >= 1")
+        if float(self.fps) != int(self.fps) or int(self.fps) <= 0:
+            raise ConfigError(f"fps={self.fps!r}: LeRobot datasets need a positive integer fps")
+        self.fps = int(self.fps)
+        self.cameras = {k: (int(v[0]), int(v[1])) for k, v in self.cameras.items()}
+        for cam, (h, w) in self.cameras.items():
+            if h % 2 or w % 2:
+                raise ConfigError(f"camera {cam!r} is {h}x{w}; yuv420p video needs even height and width")
+        for name, ft in self.features.items():
+            if "/" in name:
+                raise ConfigError(f"feature name {name!r} must not contain '/' (LeRobot flattens stats with it)")
+            ft["shape"] = [int(s) for s in ft["shape"]]
+
+    @property
+    def codec_name(self) -> str:
+        return VIDEO_CODECS[self.video_codec]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["cameras"] = {k: list(v) for k, v in self.cameras.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DatasetSpec:
+        return cls(**d)
+
+    @classmethod
+    def from_episode(cls, episode: Episode, robot_type: str | None = None, **options: Any) -> DatasetSpec:
+        """The spec that stores `episode`'s features and cameras; `options` set encoding fields."""
+        names = episode.metadata.get("names") or {}
+        features: dict[str, dict[str, Any]] = {}
+        for key, arr in episode.steps.items():
+            if key in NON_FEATURE_KEYS:
+                continue
+            arr = np.asarray(arr)
+            shape = [1] if arr.ndim == 1 else [int(s) for s in arr.shape[1:]]
+            feature_names = names.get(key)
+            features[key] = {
+                "dtype": "bool" if arr.dtype == bool else str(arr.dtype),
+                "shape": shape,
+                "names": list(feature_names) if feature_names else None,
+            }
+        cameras = {cam: (int(f.shape[1]), int(f.shape[2])) for cam, f in episode.images.items()}
+        robot = robot_type or str(episode.metadata.get("robot", "unknown"))
+        return cls(fps=int(round(episode.fps)), robot_type=robot, features=features, cameras=cameras, **options)
+
+    def check_episode(self, episode: Episode) -> None:
+        """Raise DatasetError when `episode` does not match this spec (feature shapes, cameras, fps)."""
+        try:
+            episode.validate()
+        except ValueError as exc:
+            raise DatasetError(str(exc)) from exc
+        if episode.length == 0:
+            raise DatasetError(f"episode {episode.index} has no steps; the writer only takes kept, non-empty episodes")
+        if int(round(episode.fps)) != self.fps:
+            raise DatasetError(f"episode {episode.index} has fps {episode.fps}; the dataset has {self.fps}")
+        for key, ft in self.features.items():
+            if key not in episode.steps:
+                raise DatasetError(f"episode {episode.index} lacks feature {key!r}; has {sorted(episode.steps)}")
+            arr = episode.steps[key]
+            shape = [1] if arr.ndim == 1 else list(arr.shape[1:])
+            if shape != ft["shape"]:
+                raise DatasetError(f"episode {episode.index}: {key} has shape {shape}; the dataset declares {ft['shape']}")
+        if set(episode.images) != set(self.cameras):
+            raise DatasetError(f"episode {episode.index} has cameras {sorted(episode.images)}; the dataset has {sorted(self.cameras)}")
+        for cam, (h, w) in self.cameras.items():
+            if episode.images[cam].shape[1:3] != (h, w):
+                raise DatasetError(f"episode {episode.index}: camera {cam!r} is {episode.images[cam].shape[1:3]}; expected {(h, w)}")
+
+
+def validate_config(cfg: dict[str, Any]) -> None:
+    """The writer part of a job config: kind, codec, crf, gop (called by simfarm.config)."""
+    writer = cfg.get("writer")
+    if writer is None:
+        return
+    if not isinstance(writer, dict):
+        raise ConfigError(f"writer must be a mapping (writer=lerobot|hdf5), got {writer!r}")
+    kind = writer.get("kind", "lerobot")
+    if kind not in (*WRITER_KINDS, "none"):
+        raise ConfigError(f"writer.kind={kind!r} is unknown; accepted: {[*WRITER_KINDS, 'none']}")
+    known = {"kind", "video_codec", "crf", "gop", "preset", "chunks_size", "hdf5_compression_level", "hdf5_valid_fraction"}
+    unknown = set(writer) - known
+    if unknown:
+        raise ConfigError(f"writer has unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
+    codec = writer.get("video_codec", "av1")
+    if codec not in VIDEO_CODECS:
+        raise ConfigError(f"writer.video_codec={codec!r} is unknown; accepted: {sorted(VIDEO_CODECS)}")
+    crf = writer.get("crf", 30)
+    if not isinstance(crf, int) or not 0 <= crf <= 63:
+        raise ConfigError(f"writer.crf={crf!r} must be an integer in 0..63")
+    gop = writer.get("gop", 2)
+    if not isinstance(gop, int) or gop < 1:
+        raise ConfigError(f"writer.gop={gop!r} must be an integer >= 1")
+
+
+def spec_options(writer_cfg: dict[str, Any]) -> dict[str, Any]:
+    """DatasetSpec keyword options from a job's `writer` config group."""
+    return {k: v for k, v in writer_cfg.items() if k != "kind" and v is not None}

@@ -1,0 +1,100 @@
+"""Per-episode feature statistics and their aggregation, computed as LeRobot does.
+
+Numeric features: min, max, mean, std, count, q01..q99 over the time axis. Camera features: the same
+per channel over sampled frames scaled to [0, 1], shaped (3, 1, 1). Aggregation weights means and
+quantiles by count and combines variances with the parallel formula.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+QUANTILES = {"q01": 0.01, "q10": 0.10, "q50": 0.50, "q90": 0.90, "q99": 0.99}
+STAT_KEYS = ("min", "max", "mean", "std", "count", *QUANTILES)
+
+
+def sample_indices(n: int, min_samples: int = 100, max_samples: int = 10_000, power: float = 0.75) -> np.ndarray:
+    """Frame indices LeRobot samples for image stats: all up to 100, then n**0.75."""
+    lo = min(min_samples, n)
+    k = max(lo, min(int(n**power), max_samples))
+    return np.round(np.linspace(0, n - 1, k)).astype(int)
+
+
+def array_stats(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Stats over axis 0 of a (T,) or (T, n) array; scalars keep shape (1,)."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    out = {
+        "min": x.min(axis=0),
+        "max": x.max(axis=0),
+        "mean": x.mean(axis=0),
+        "std": x.std(axis=0),
+        "count": np.array([len(x)], dtype=np.int64),
+    }
+    qs = np.quantile(x, list(QUANTILES.values()), axis=0)
+    for i, name in enumerate(QUANTILES):
+        out[name] = qs[i]
+    return out
+
+
+def image_stats(frames: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-channel stats (3, 1, 1) in [0, 1] of uint8 frames (T, H, W, 3), on sampled frames."""
+    sel = frames[sample_indices(len(frames))]
+    h, w = sel.shape[1:3]
+    if max(h, w) >= 300:  # LeRobot downsamples large images to ~150 px before stats
+        step = int(max(h, w) / 150)
+        sel = sel[:, ::step, ::step]
+    x = sel.reshape(-1, 3).astype(np.float64) / 255.0
+    out = {
+        "min": x.min(axis=0),
+        "max": x.max(axis=0),
+        "mean": x.mean(axis=0),
+        "std": x.std(axis=0),
+    }
+    qs = np.quantile(x, list(QUANTILES.values()), axis=0)
+    for i, name in enumerate(QUANTILES):
+        out[name] = qs[i]
+    out = {k: v.reshape(3, 1, 1) for k, v in out.items()}
+    out["count"] = np.array([len(sel)], dtype=np.int64)
+    return out
+
+
+def aggregate(stats_list: list[dict[str, dict[str, np.ndarray]]]) -> dict[str, dict[str, np.ndarray]]:
+    """Combine per-episode stats into dataset stats (union of features)."""
+    keys: list[str] = []
+    for s in stats_list:
+        keys.extend(k for k in s if k not in keys)
+    out = {}
+    for key in keys:
+        items = [{k: np.asarray(v) for k, v in s[key].items()} for s in stats_list if key in s]
+        means = np.stack([s["mean"] for s in items])
+        variances = np.stack([np.asarray(s["std"], dtype=np.float64) ** 2 for s in items])
+        counts = np.stack([s["count"] for s in items]).astype(np.float64)
+        total = counts.sum(axis=0)
+        w = counts.reshape(counts.shape + (1,) * (means.ndim - counts.ndim))
+        mean = (means * w).sum(axis=0) / total.reshape(total.shape + (1,) * (means.ndim - 1 - total.ndim))
+        var = ((variances + (means - mean) ** 2) * w).sum(axis=0) / total.reshape(
+            total.shape + (1,) * (means.ndim - 1 - total.ndim)
+        )
+        agg = {
+            "min": np.min(np.stack([s["min"] for s in items]), axis=0),
+            "max": np.max(np.stack([s["max"] for s in items]), axis=0),
+            "mean": mean,
+            "std": np.sqrt(var),
+            "count": total.astype(np.int64),
+        }
+        for q in QUANTILES:
+            if all(q in s for s in items):
+                qv = np.stack([s[q] for s in items])
+                agg[q] = (qv * w).sum(axis=0) / total.reshape(total.shape + (1,) * (qv.ndim - 1 - total.ndim))
+        out[key] = agg
+    return out
+
+
+def to_jsonable(stats: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, list]]:
+    return {k: {s: np.asarray(v).tolist() for s, v in d.items()} for k, d in stats.items()}
+
+
+def from_jsonable(stats: dict[str, dict[str, list]]) -> dict[str, dict[str, np.ndarray]]:
+    return {k: {s: np.asarray(v) for s, v in d.items()} for k, d in stats.items()}

@@ -1,0 +1,65 @@
+"""Synthetic episodes that look like renders (smooth gradients, moving shapes), for tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from simfarm.episode import Episode
+
+
+def rendered_like_frames(length: int, height: int, width: int, phase: float = 0.0) -> np.ndarray:
+    """uint8 (T, H, W, 3): a lit floor gradient with a disc and a box that move smoothly over time."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack([
+        90 + 80 * yy / height,
+        110 + 60 * xx / width,
+        140 + 40 * (yy + xx) / (height + width),
+    ], axis=-1)
+    frames = np.empty((length, height, width, 3), np.uint8)
+    for t in range(length):
+        img = base.copy()
+        a = phase + 0.15 * t
+        cy, cx = height * (0.5 + 0.25 * np.sin(a)), width * (0.5 + 0.25 * np.cos(a))
+        r = 0.12 * min(height, width)
+        disc = (yy - cy) ** 2 + (xx - cx) ** 2 < r**2
+        img[disc] = (200, 60 + 40 * np.sin(a), 50)
+        by, bx = int(height * 0.7), int((0.2 + 0.02 * t) * width) % width
+        img[by:by + height // 8, bx:bx + width // 8] = (40, 160, 70)
+        frames[t] = np.clip(img, 0, 255).astype(np.uint8)
+    return frames
+
+
+def synthetic_episode(index: int, length: int, cameras: dict[str, tuple[int, int]] | None = None,
+                      rng: np.random.Generator | None = None, task: str = "pick_place",
+                      instruction: str | None = None, fps: float = 10.0, success: bool = True,
+                      physics_size: int = 23) -> Episode:
+    """An Episode with every STEP_KEY filled and full metadata, deterministic in (index, rng)."""
+    rng = rng if rng is not None else np.random.default_rng(index)
+    cameras = {"workspace": (64, 80), "wrist": (48, 48)} if cameras is None else cameras
+    t = np.arange(length)
+    steps = {
+        "observation.state": (np.sin(t[:, None] * 0.1 + np.arange(9)) + rng.normal(0, 0.01, (length, 9))).astype(np.float32),
+        "observation.environment_state": rng.normal(0, 1, (length, 7)).astype(np.float32),
+        "action": rng.uniform(-1, 1, (length, 7)).astype(np.float32),
+        "next.reward": rng.uniform(0, 1, length).astype(np.float32),
+        "next.done": t == length - 1,
+        "next.success": (t == length - 1) & success,
+        "timestamp": (t / fps).astype(np.float32),
+        "physics_state": rng.normal(0, 1, (length, physics_size)),
+    }
+    images = {cam: rendered_like_frames(length, h, w, phase=index + k) for k, (cam, (h, w)) in enumerate(cameras.items())}
+    scene_spec = json.dumps({"program": "kitchen", "objects": [{"name": f"cube_{index % 3}"}]})
+    metadata = {
+        "seed": 7, "split": "train", "episode_index": index, "config_hash": "cafe0123",
+        "task": task, "robot": "arm", "scene": "kitchen", "scene_spec": scene_spec,
+        "randomization": {"friction": float(rng.uniform(0.5, 1.5))},
+        "success": success, "safety": {"peak_contact_force_n": float(rng.uniform(1, 50)), "collisions": int(index % 2)},
+        "versions": {"simfarm": "0.1.0", "mujoco": "3.17.0"}, "wall_time_s": 1.5, "policy": "scripted",
+        "error": None,
+        "names": {"observation.state": [f"q{i}" for i in range(9)], "action": [f"a{i}" for i in range(7)],
+                  "observation.environment_state": [f"e{i}" for i in range(7)]},
+    }
+    return Episode(index=index, task=task, instruction=instruction or f"put the cube in the bowl ({task})",
+                   fps=fps, steps=steps, images=images, metadata=metadata)

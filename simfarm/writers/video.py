@@ -1,0 +1,116 @@
+"""Video through PyAV: frames encoded straight from numpy into one mp4 per shard and camera.
+
+Timestamps are exact: the stream's time base is 1/fps and frame k of the file has pts k, so an
+episode that starts at frame n starts at n/fps seconds, as LeRobot's `from_timestamp` requires.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from simfarm.errors import DatasetError
+
+logging.getLogger("libav").setLevel(logging.ERROR)
+# SVT-AV1 prints a banner per encoder to stderr; level 1 keeps its errors only.
+os.environ.setdefault("SVT_LOG", "1")
+
+
+class VideoEncoder:
+    """Appends uint8 RGB frames (T, H, W, 3) to one mp4; `close()` flushes the encoder."""
+
+    def __init__(self, path: str | Path, fps: int, height: int, width: int, codec_name: str = "libsvtav1",
+                 crf: int = 30, gop: int = 2, preset: str | None = None, pix_fmt: str = "yuv420p"):
+        options = {"g": str(gop), "crf": str(crf)}
+        if preset is not None:
+            options["preset"] = str(preset)
+        self.path = Path(path)
+        self.fps = int(fps)
+        self.height, self.width = int(height), int(width)
+        self.frames_written = 0
+        self._container = av.open(str(self.path), mode="w", format="mp4")
+        try:
+            self._stream = self._container.add_stream(codec_name, rate=Fraction(self.fps), options=options)
+        except Exception as exc:
+            self._container.close()
+            raise DatasetError(f"video codec {codec_name!r} is not available in PyAV: {exc}") from exc
+        self._stream.width = self.width
+        self._stream.height = self.height
+        self._stream.pix_fmt = pix_fmt
+        self._stream.time_base = Fraction(1, self.fps)
+        self._time_base = Fraction(1, self.fps)
+
+    def write(self, frames: np.ndarray) -> None:
+        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[1:] != (self.height, self.width, 3):
+            raise DatasetError(
+                f"{self.path.name}: frames must be uint8 (T, {self.height}, {self.width}, 3), got {frames.dtype} {frames.shape}"
+            )
+        for frame in frames:
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            vf.pts = self.frames_written
+            vf.time_base = self._time_base
+            for packet in self._stream.encode(vf):
+                self._container.mux(packet)
+            self.frames_written += 1
+
+    def close(self) -> None:
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+
+    def abort(self) -> None:
+        try:
+            self._container.close()
+        except Exception:  # a half-written file is deleted next; its close error does not matter
+            pass
+
+
+def probe_video(path_or_file) -> dict:
+    """Codec, size, pix_fmt, fps and frame count of an mp4 (frames counted by demuxing packets)."""
+    with av.open(path_or_file) as container:
+        stream = container.streams.video[0]
+        n = sum(1 for p in container.demux(stream) if p.size > 0)
+        return {
+            "codec": stream.codec_context.name,
+            "height": stream.codec_context.height,
+            "width": stream.codec_context.width,
+            "pix_fmt": stream.codec_context.pix_fmt,
+            "fps": float(stream.average_rate) if stream.average_rate else None,
+            "frames": n,
+            "has_audio": len(container.streams.audio) > 0,
+        }
+
+
+def decode_frames_at(path_or_file, timestamps_s: list[float], tolerance_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Decode the frames nearest `timestamps_s` (sorted ascending) as LeRobot's pyav reader does.
+
+    Returns (frames uint8 (N, H, W, 3), their pts in seconds). Raises DatasetError when a frame
+    is farther than `tolerance_s` from its asked time.
+    """
+    want = np.asarray(timestamps_s, dtype=np.float64)
+    frames, times = [], []
+    with av.open(path_or_file) as container:
+        stream = container.streams.video[0]
+        tb = stream.time_base
+        container.seek(int(max(0.0, want.min()) / tb), stream=stream, backward=True, any_frame=False)
+        for frame in container.decode(stream):
+            t = float(frame.pts * tb)
+            frames.append(frame.to_ndarray(format="rgb24"))
+            times.append(t)
+            if t >= want.max() - tolerance_s:
+                break
+    loaded = np.asarray(times)
+    idx = np.abs(want[:, None] - loaded[None, :]).argmin(axis=1)
+    err = np.abs(loaded[idx] - want)
+    if np.any(err > tolerance_s):
+        bad = int(np.argmax(err))
+        raise DatasetError(
+            f"video frame for t={want[bad]:.4f}s is {err[bad]:.4f}s away (tolerance {tolerance_s}s); "
+            "timestamps and video disagree"
+        )
+    return np.stack([frames[i] for i in idx]), loaded[idx]
