@@ -1,0 +1,360 @@
+"""The gymnasium environment: a task in a (procedural or fixed) scene, with randomization and cameras.
+
+One env owns one compiled scene at a time (rebuilt when the scene is resampled), one renderer per
+image size, and the randomizer's nominal copy of the model. `reset(seed=s, options={"episode_index": i})`
+derives every random stream from SeedSequence([s, i, split]) (simfarm.seeding), so an episode is
+the same whichever process runs it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium import spaces
+
+from simfarm.errors import ConfigError, TaskError
+from simfarm.seeding import episode_seeds
+from simfarm.tasks import make_task
+from simfarm.tasks.base import TaskScene
+
+OBS_MODES = ("state", "rgb", "rgb+state")
+# Friendly camera names -> model camera names. Any other name is looked up as given.
+CAMERA_ALIASES = {"wrist": "robot/wrist_cam"}
+
+
+@dataclass
+class EnvConfig:
+    """Everything that shapes an env; the gymnasium kwargs and the job config map onto it."""
+
+    task: str | dict[str, Any] = "pick_place"
+    robot: str | dict[str, Any] = "arm"
+    scene: str | dict[str, Any] = "tabletop"
+    randomization: str | dict[str, Any] = "light"
+    obs_mode: str = "state"
+    control_mode: str | None = None
+    control_hz: int = 10
+    cameras: tuple[str, ...] = ("workspace", "wrist")
+    camera_size: tuple[int, int] = (224, 224)
+    scene_resample_every: int = 1
+    max_steps: int | None = None
+    pretty: bool = False
+    split: str = "train"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_job(cls, cfg: dict[str, Any]) -> EnvConfig:
+        """From a resolved job config (simfarm.config.to_dict)."""
+        return cls(
+            task=cfg["task"],
+            robot=cfg["robot"],
+            scene=cfg["scene"],
+            randomization=cfg["randomization"],
+            obs_mode=cfg["obs_mode"],
+            control_mode=cfg.get("control_mode"),
+            control_hz=int(cfg["control_hz"]),
+            cameras=tuple(cfg["cameras"]),
+            camera_size=tuple(cfg["camera_size"]),
+            scene_resample_every=int(cfg.get("scene_resample_every", 1)),
+            max_steps=cfg.get("max_steps"),
+            pretty=bool(cfg.get("pretty", False)),
+            split=cfg.get("split", "train"),
+        )
+
+
+def _name_of(value: str | dict[str, Any], key: str = "name") -> str:
+    return value if isinstance(value, str) else str(value.get(key))
+
+
+class SimfarmEnv(gym.Env):
+    """A simfarm task as a gymnasium env (ids simfarm/PickPlace-v0 etc.)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, config: EnvConfig | None = None, render_mode: str | None = None, **kwargs: Any):
+        config = config or EnvConfig()
+        for key, value in kwargs.items():
+            if not hasattr(config, key) or key == "extra":
+                raise ConfigError(
+                    f"unknown env option {key!r}; accepted: "
+                    + ", ".join(f for f in EnvConfig.__dataclass_fields__ if f != "extra")
+                )
+            setattr(config, key, value)
+        if config.obs_mode not in OBS_MODES:
+            raise ConfigError(f"obs_mode: got {config.obs_mode!r}; accepted: {', '.join(OBS_MODES)}")
+        if render_mode not in (None, "rgb_array"):
+            raise ConfigError(f"render_mode: got {render_mode!r}; accepted: rgb_array")
+        self.config = config
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "render_fps": config.control_hz}
+
+        from simfarm.randomization import load_preset
+        from simfarm.robots import make_robot
+        from simfarm.scene import resolve_scene_source
+
+        self.task = make_task(config.task)
+        robot_cfg = {"name": config.robot} if isinstance(config.robot, str) else dict(config.robot)
+        self.robot = make_robot(robot_cfg.pop("name"), **robot_cfg)
+        self.task.check_robot(self.robot)
+        self.scene_source = resolve_scene_source(config.scene)
+        self.preset = load_preset(config.randomization)
+        self.max_steps = int(config.max_steps or self.task.max_steps)
+        self.control_mode = config.control_mode or self.task.default_control_mode
+
+        self._built = None
+        self._scene_key: Any = None
+        self._renderers: dict[tuple[int, int], Any] = {}
+        self._seed: int | None = None
+        self._episode_counter = 0
+        self._step_count = 0
+        self.episode_info: dict[str, Any] = {}
+
+        # Build the first scene now so spaces are known (a fixed scene is built once for good).
+        self._ensure_scene(episode_seeds(0, 0, config.split))
+        self.observation_space = self._make_observation_space()
+        self.action_space = self.handle.action_space(self.control_mode)
+
+    # -- scene management ---------------------------------------------------------------------
+
+    def _ensure_scene(self, seeds, scene_spec=None) -> None:
+        """Sample + build the episode's scene unless the cached one is the same."""
+        from simfarm.randomization import ModelRandomizer, randomize_scene_spec
+        from simfarm.scene import build_scene
+
+        if scene_spec is not None:
+            key = ("spec", scene_spec.content_hash())
+        elif self.scene_source.fixed:
+            key = ("fixed",)
+        else:
+            key = ("sampled", seeds.seed, seeds.index // self.config.scene_resample_every, seeds.split)
+        if key == self._scene_key and self._built is not None:
+            return
+        if scene_spec is None:
+            scene_rng = seeds.scene
+            spec = self.scene_source.sample(
+                scene_rng, robot=self.robot, request=self.task.scene_request(self.task.options)
+            )
+            spec, self._spec_randomization = randomize_scene_spec(spec, self.preset, scene_rng)
+        else:
+            spec, self._spec_randomization = scene_spec, {}
+        built = build_scene(spec)
+        self._built = built
+        self._scene_key = key
+        self.model = built.model
+        self.data = mujoco.MjData(self.model)
+        self.handle = self.robot.bind(self.model)
+        self.randomizer = ModelRandomizer(self.model, self.preset)
+        self.n_substeps = max(1, int(round(1.0 / (self.config.control_hz * self.model.opt.timestep))))
+        self._robot_geoms = np.asarray(self.handle.geom_ids)
+        self._robot_geom_mask = np.zeros(self.model.ngeom, dtype=bool)
+        self._robot_geom_mask[self._robot_geoms] = True
+        self._env_geom_mask = self._static_geom_mask()
+        self._camera_ids = {cam: self._camera_id(cam) for cam in self._cameras()}
+        for renderer in self._renderers.values():
+            renderer.set_model(self.model)
+
+    def _static_geom_mask(self) -> np.ndarray:
+        """Furniture, walls and floors: geoms the robot should not bump into."""
+        mask = np.zeros(self.model.ngeom, dtype=bool)
+        for g in range(self.model.ngeom):
+            body = mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_BODY, self.model.geom_bodyid[g]) or ""
+            name = mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, g) or ""
+            if body.startswith(("furn/", "room/")) or name.startswith(("furn/", "room/")):
+                mask[g] = True
+        return mask
+
+    def _cameras(self) -> tuple[str, ...]:
+        return self.config.cameras if self.config.obs_mode != "state" else ()
+
+    def _camera_id(self, cam: str) -> int:
+        name = CAMERA_ALIASES.get(cam, cam)
+        if cam == "wrist" and getattr(self.handle, "wrist_camera", None):
+            name = self.handle.wrist_camera
+        cam_id = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, name)
+        if cam_id < 0:
+            names = [mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_CAMERA, i) for i in range(self.model.ncam)]
+            raise ConfigError(f"cameras: unknown camera {cam!r}; this scene has: wrist, {', '.join(n for n in names if n)}")
+        return cam_id
+
+    @property
+    def built_scene(self):
+        return self._built
+
+    # -- spaces -------------------------------------------------------------------------------
+
+    def _make_observation_space(self) -> spaces.Dict:
+        parts: dict[str, spaces.Space] = {}
+        if self.config.obs_mode in ("state", "rgb+state"):
+            n_state = len(self.handle.state_names())
+            parts["state"] = spaces.Box(-np.inf, np.inf, (n_state,), np.float32)
+            n_env = len(self.task.environment_state_names)
+            parts["environment_state"] = spaces.Box(-np.inf, np.inf, (n_env,), np.float32)
+        if self._cameras():
+            h, w = self.config.camera_size
+            parts["images"] = spaces.Dict(
+                {cam: spaces.Box(0, 255, (h, w, 3), np.uint8) for cam in self._cameras()}
+            )
+        return spaces.Dict(parts)
+
+    def state_names(self) -> list[str]:
+        return list(self.handle.state_names())
+
+    def action_names(self) -> list[str]:
+        return list(self.handle.action_names(self.control_mode))
+
+    # -- episode ------------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode.
+
+        options: `episode_index` (default: a counter since the last seed), `scene_spec` (a SceneSpec
+        to use instead of sampling, for replay), `randomization` (recorded values to re-apply).
+        """
+        super().reset(seed=seed)
+        options = dict(options or {})
+        if seed is not None:
+            self._seed = int(seed)
+            self._episode_counter = 0
+        elif self._seed is None:
+            self._seed = int(self.np_random.integers(2**31))
+        index = int(options.get("episode_index", self._episode_counter))
+        self._episode_counter = index + 1
+        seeds = episode_seeds(self._seed, index, self.config.split)
+        t0 = time.perf_counter()
+        self._ensure_scene(seeds, options.get("scene_spec"))
+
+        mujoco.mj_resetData(self.model, self.data)
+        if "randomization" in options:
+            applied = options["randomization"]
+            self.randomizer.apply_values(self.model, applied.get("model", {}))
+        else:
+            applied = {"spec": self._spec_randomization, "model": self.randomizer.apply(self.model, seeds.randomization)}
+        self.handle.reset(self.data)
+        mujoco.mj_forward(self.model, self.data)
+        try:
+            self.task.reset(TaskScene(self.model, self._built.index, self._built.spec, self.handle), self.data, seeds.task)
+        except TaskError:
+            raise
+        mujoco.mj_forward(self.model, self.data)
+
+        self._sensor_rng = seeds.sensor
+        self._timing = self.preset.make_timing(self.action_space, seeds.sensor) if hasattr(self.preset, "make_timing") else None
+        self._step_count = 0
+        self._safety = {"peak_contact_force_n": 0.0, "collisions": 0, "joint_limit_hits": 0}
+        self._in_collision = False
+        self._success = False
+        self.episode_info = {
+            "seed": self._seed,
+            "episode_index": index,
+            "split": self.config.split,
+            "instruction": self.task.instruction,
+            "scene_hash": self._built.spec.content_hash(),
+            "randomization": applied,
+            "goal": self.task.goal.values,
+            "setup_time_s": time.perf_counter() - t0,
+        }
+        return self._observation(), self._info()
+
+    def step(self, action):
+        action = np.asarray(action, dtype=np.float32)
+        if action.shape != self.action_space.shape:
+            raise ValueError(
+                f"action has shape {action.shape}; {self.control_mode} of robot {self.robot.name!r} expects {self.action_space.shape}"
+            )
+        applied = self._timing.apply(action) if self._timing is not None else action
+        self.handle.apply_action(self.data, applied, self.control_mode)
+        mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
+        if not np.isfinite(self.data.qpos).all() or self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0:
+            from simfarm.errors import EpisodeError
+
+            raise EpisodeError(f"physics diverged at step {self._step_count} (non-finite state or bad acceleration)")
+        self._step_count += 1
+        self._update_safety()
+        success = bool(self.task.success(self.data))
+        self._success = self._success or success
+        reward = float(self.task.reward(self.data))
+        terminated = success
+        truncated = (not terminated) and self._step_count >= self.max_steps
+        return self._observation(), reward, terminated, truncated, self._info()
+
+    def _update_safety(self) -> None:
+        """Peak contact force on the robot, collisions with furniture/walls, joint-limit hits."""
+        d, m = self.data, self.model
+        n = d.ncon
+        colliding = False
+        if n:
+            g1 = d.contact.geom1[:n]
+            g2 = d.contact.geom2[:n]
+            robot_contacts = np.flatnonzero(self._robot_geom_mask[g1] | self._robot_geom_mask[g2])
+            if robot_contacts.size:
+                force = np.zeros(6)
+                peak = self._safety["peak_contact_force_n"]
+                for i in robot_contacts:
+                    mujoco.mj_contactForce(m, d, int(i), force)
+                    peak = max(peak, float(abs(force[0])))
+                self._safety["peak_contact_force_n"] = peak
+                other = np.where(self._robot_geom_mask[g1[robot_contacts]], g2[robot_contacts], g1[robot_contacts])
+                colliding = bool(self._env_geom_mask[other].any())
+        if colliding and not self._in_collision:
+            self._safety["collisions"] += 1
+        self._in_collision = colliding
+        self._safety["joint_limit_hits"] += int(self.handle.joint_limit_hits(d)) if hasattr(self.handle, "joint_limit_hits") else 0
+
+    def _observation(self) -> dict[str, Any]:
+        obs: dict[str, Any] = {}
+        if "state" in self.observation_space.spaces:
+            state = self.handle.state(self.data).astype(np.float32, copy=False)
+            obs["state"] = self.preset.noisy_state(state, self._sensor_rng) if hasattr(self.preset, "noisy_state") else state
+            obs["environment_state"] = self.task.environment_state(self.data).astype(np.float32, copy=False)
+        if "images" in self.observation_space.spaces:
+            renderer = self._renderer(tuple(self.config.camera_size))
+            images = {}
+            for cam, cam_id in self._camera_ids.items():
+                img = renderer.render(self.data, cam_id)
+                if hasattr(self.preset, "noisy_image"):
+                    img = self.preset.noisy_image(img, self._sensor_rng)
+                images[cam] = img
+            obs["images"] = images
+        return obs
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "success": self._success,
+            "is_success": self._success,
+            "instruction": self.task.instruction,
+            "safety": dict(self._safety),
+            "step": self._step_count,
+        }
+
+    def _renderer(self, size: tuple[int, int]):
+        from simfarm.render import CameraRenderer
+
+        if size not in self._renderers:
+            self._renderers[size] = CameraRenderer(self.model, size[0], size[1], pretty=self.config.pretty)
+        return self._renderers[size]
+
+    def physics_state(self) -> np.ndarray:
+        """The full physics state (mj_getState FULLPHYSICS), what replay compares."""
+        spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
+        out = np.empty(mujoco.mj_stateSize(self.model, spec))
+        mujoco.mj_getState(self.model, self.data, out, spec)
+        return out
+
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        renderer = self._renderer(tuple(self.config.camera_size))
+        return renderer.render(self.data, self._camera_id("workspace"))
+
+    def make_expert(self):
+        """The task's scripted expert for this env."""
+        return self.task.make_expert(self)
+
+    def close(self):
+        for renderer in self._renderers.values():
+            renderer.close()
+        self._renderers.clear()

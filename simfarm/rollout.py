@@ -1,0 +1,195 @@
+"""Rollout: an env and a policy produce an Episode. One EpisodeRunner per worker process.
+
+The runner holds the env (its compiled scene cache and renderer) and the policy for the life of
+the worker, and preallocates the per-step buffers once, so an episode costs physics + rendering and
+little else.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+import traceback
+from typing import Any
+
+import mujoco
+import numpy as np
+
+import simfarm
+from simfarm.config import config_hash
+from simfarm.envs import EnvConfig, SimfarmEnv
+from simfarm.episode import Episode
+from simfarm.errors import EpisodeError, PolicyError, SimfarmError
+from simfarm.seeding import episode_seeds
+
+
+def versions() -> dict[str, str]:
+    return {"simfarm": simfarm.__version__, "mujoco": mujoco.__version__, "python": platform.python_version()}
+
+
+class EpisodeRunner:
+    """Runs episodes of one job config: `run(i)` is a pure function of (config, seed, i)."""
+
+    def __init__(self, cfg: dict[str, Any], env: SimfarmEnv | None = None, policy=None):
+        self.cfg = cfg
+        self.config_hash = config_hash(cfg)
+        self.env = env if env is not None else SimfarmEnv(EnvConfig.from_job(cfg))
+        self.policy = policy if policy is not None else make_job_policy(cfg, self.env)
+        self.seed = int(cfg["seed"])
+        self.split = cfg.get("split", "train")
+        self.fps = float(self.env.config.control_hz)
+        self._buffers: dict[str, np.ndarray] = {}
+
+    # -- buffers ------------------------------------------------------------------------------
+
+    def _buffer(self, key: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[key] = np.empty(shape, dtype)
+        return buf
+
+    # -- episodes -----------------------------------------------------------------------------
+
+    def run(self, episode_index: int, actions: np.ndarray | None = None) -> Episode:
+        """Run episode `episode_index`; with `actions`, replay them instead of asking the policy.
+
+        Raises EpisodeError (with the cause) if the policy or the physics fails.
+        """
+        t0 = time.perf_counter()
+        env = self.env
+        try:
+            obs, info = env.reset(seed=self.seed, options={"episode_index": episode_index})
+        except SimfarmError as exc:
+            raise EpisodeError(f"episode {episode_index}: setup failed: {exc}") from exc
+        seeds = episode_seeds(self.seed, episode_index, self.split)
+        if actions is None:
+            self.policy.reset(env.task.instruction, seeds.policy_seed())
+        T = env.max_steps if actions is None else len(actions)
+        n_state = env.observation_space["state"].shape[0] if "state" in env.observation_space.spaces else 0
+        n_env = env.observation_space["environment_state"].shape[0] if n_state else 0
+        n_act = env.action_space.shape[0]
+        n_phys = mujoco.mj_stateSize(env.model, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+        buf = {
+            "observation.state": self._buffer("state", (T, n_state), np.float32),
+            "observation.environment_state": self._buffer("env", (T, n_env), np.float32),
+            "action": self._buffer("action", (T, n_act), np.float32),
+            "next.reward": self._buffer("reward", (T,), np.float32),
+            "next.done": self._buffer("done", (T,), bool),
+            "next.success": self._buffer("success", (T,), bool),
+            "physics_state": self._buffer("physics", (T, n_phys), np.float64),
+        }
+        images = {
+            cam: self._buffer(f"img/{cam}", (T, *space.shape), np.uint8)
+            for cam, space in (env.observation_space["images"].spaces.items() if "images" in env.observation_space.spaces else [])
+        }
+        t = 0
+        act_time_s = 0.0
+        try:
+            while t < T:
+                if n_state:
+                    buf["observation.state"][t] = obs["state"]
+                    buf["observation.environment_state"][t] = obs["environment_state"]
+                for cam, frames in images.items():
+                    frames[t] = obs["images"][cam]
+                buf["physics_state"][t] = env.physics_state()
+                if actions is None:
+                    ta = time.perf_counter()
+                    action = self.policy.act(obs)
+                    act_time_s += time.perf_counter() - ta
+                else:
+                    action = actions[t]
+                action = _check_action(action, env, self.policy)
+                buf["action"][t] = action
+                obs, reward, terminated, truncated, info = env.step(action)
+                buf["next.reward"][t] = reward
+                buf["next.success"][t] = info["success"]
+                t += 1
+                if terminated or truncated:
+                    break
+        except EpisodeError as exc:
+            raise EpisodeError(f"episode {episode_index} step {t}: {exc}") from exc
+        except PolicyError as exc:
+            raise EpisodeError(f"episode {episode_index} step {t}: policy error: {exc}") from exc
+        except SimfarmError:
+            raise
+        except Exception as exc:  # a user policy's bug must fail the episode, not the worker
+            tb = traceback.format_exc(limit=3)
+            raise EpisodeError(f"episode {episode_index} step {t}: {type(exc).__name__}: {exc}\n{tb}") from exc
+
+        steps = {key: arr[:t].copy() for key, arr in buf.items()}
+        steps["next.done"][:] = False
+        if t:
+            steps["next.done"][-1] = True
+        steps["timestamp"] = (np.arange(t, dtype=np.float64) / self.fps).astype(np.float32)
+        if not n_state:
+            del steps["observation.state"], steps["observation.environment_state"]
+        spec = env.built_scene.spec
+        metadata = {
+            **{k: v for k, v in env.episode_info.items() if k not in ("setup_time_s",)},
+            "config_hash": self.config_hash,
+            "task": env.task.name,
+            "robot": env.robot.name,
+            "scene": env.scene_source.name,
+            "scene_spec": spec.to_json(),
+            "success": bool(info["success"]),
+            "safety": info["safety"],
+            "length": t,
+            "fps": self.fps,
+            "control_mode": env.control_mode,
+            "policy": getattr(self.policy, "current_component", None) or getattr(self.policy, "name", "unknown"),
+            "act_time_s": act_time_s,
+            "versions": versions(),
+            "wall_time_s": time.perf_counter() - t0,
+            "names": {
+                "observation.state": env.state_names() if n_state else [],
+                "observation.environment_state": list(env.task.environment_state_names) if n_state else [],
+                "action": env.action_names(),
+            },
+            "error": None,
+        }
+        return Episode(
+            index=episode_index,
+            task=env.task.name,
+            instruction=env.task.instruction,
+            fps=self.fps,
+            steps=steps,
+            images={cam: frames[:t].copy() for cam, frames in images.items()},
+            metadata=metadata,
+        )
+
+    def close(self) -> None:
+        close = getattr(self.policy, "close", None)
+        if close is not None:
+            close()
+        self.env.close()
+
+
+def _check_action(action, env: SimfarmEnv, policy) -> np.ndarray:
+    """A policy's action must match the env's action space exactly (shape, float dtype, finite)."""
+    name = getattr(policy, "name", type(policy).__name__)
+    arr = np.asarray(action)
+    expected = env.action_space.shape
+    if arr.shape != expected:
+        raise PolicyError(f"policy {name!r} returned an action of shape {arr.shape}; expected {expected} ({env.control_mode})")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise PolicyError(f"policy {name!r} returned dtype {arr.dtype}; expected a float array of shape {expected}")
+    if not np.all(np.isfinite(arr)):
+        raise PolicyError(f"policy {name!r} returned a non-finite action (NaN or inf); expected finite values of shape {expected}")
+    return arr.astype(np.float32, copy=False)
+
+
+def make_job_policy(cfg: dict[str, Any], env: SimfarmEnv):
+    """The job's policy: `scripted` is the task's expert; other specs go through simfarm.policies."""
+    policy_cfg = cfg.get("policy") or {"spec": "scripted"}
+    spec = policy_cfg.get("spec", "scripted") if isinstance(policy_cfg, dict) else str(policy_cfg)
+    if spec == "scripted" and not (isinstance(policy_cfg, dict) and policy_cfg.get("components")):
+        return env.make_expert()
+    from simfarm.policies import make_policy
+
+    options = {k: v for k, v in policy_cfg.items() if k != "spec"} if isinstance(policy_cfg, dict) else {}
+    return make_policy(spec, env.observation_space, env.action_space, env=env, **options)
+
+
+def make_episode_runner(cfg: dict[str, Any]) -> EpisodeRunner:
+    """The farm's factory: one runner per worker process."""
+    return EpisodeRunner(cfg)

@@ -1,0 +1,46 @@
+"""Tasks: what a robot is asked to do in a scene, with a scripted expert for each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simfarm.errors import ConfigError, TaskError
+from simfarm.tasks.base import Goal, Task, TaskScene
+
+
+def _registry() -> dict[str, type[Task]]:
+    from simfarm.tasks.open_drawer import OpenDrawer
+    from simfarm.tasks.pick_place import PickPlace
+    from simfarm.tasks.push import Push
+    from simfarm.tasks.push_trolley import PushTrolley
+
+    return {cls.name: cls for cls in (PickPlace, Push, OpenDrawer, PushTrolley)}
+
+
+TASKS = ("pick_place", "push", "open_drawer", "push_trolley")
+
+
+def task_class(name: str) -> type[Task]:
+    registry = _registry()
+    if name not in registry:
+        raise TaskError(f"unknown task {name!r}; accepted: {', '.join(sorted(registry))}")
+    return registry[name]
+
+
+def make_task(config: dict[str, Any] | str) -> Task:
+    """A task from its config section ({name: ..., max_steps: ..., options}) or its name."""
+    if isinstance(config, str):
+        config = {"name": config}
+    return task_class(config["name"])(config)
+
+
+def validate_config(cfg: dict[str, Any]) -> None:
+    """Config hook (simfarm.config.validate): the task exists and accepts its options."""
+    task_cfg = cfg.get("task") or {}
+    name = task_cfg.get("name")
+    if name not in TASKS:
+        raise ConfigError(f"task.name: unknown task {name!r}; accepted: {', '.join(TASKS)}")
+    make_task(task_cfg)
+
+
+__all__ = ["TASKS", "Goal", "Task", "TaskScene", "make_task", "task_class", "validate_config"]

@@ -1,0 +1,120 @@
+"""open_drawer: pull a named drawer of the workspace cabinet open past a fraction of its travel."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+
+from simfarm.errors import TaskError
+from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker
+from simfarm.tasks.expert import GRIPPER_CLOSED, GRIPPER_OPEN, Waypoint, WaypointExpert
+from simfarm.tasks.instructions import render_instruction
+
+POSITION_WORDS = {1: ("",), 2: ("top", "bottom"), 3: ("top", "middle", "bottom")}
+
+
+def front_rotation(out_dir: np.ndarray) -> np.ndarray:
+    """Gripper approaching horizontally along -out_dir, fingers closing vertically (across a bar handle)."""
+    z = -np.asarray(out_dir, dtype=float)
+    z /= np.linalg.norm(z)
+    x = np.array([0.0, 0.0, 1.0])
+    y = np.cross(z, x)
+    return np.column_stack([x, y, z])
+
+
+class OpenDrawer(Task):
+    name: ClassVar[str] = "open_drawer"
+    defaults: ClassVar[dict] = {"open_fraction": 0.6}
+    environment_state_names: ClassVar[tuple[str, ...]] = (
+        "drawer_opening_m",
+        "drawer_open_fraction",
+        *(f"handle_pos_{a}" for a in "xyz"),
+        *(f"tcp_to_handle_{a}" for a in "xyz"),
+    )
+
+    @classmethod
+    def scene_request(cls, config):
+        from simfarm.scene import SceneRequest
+
+        return SceneRequest(workspace="drawer")
+
+    def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
+        self.scene = scene
+        model = scene.model
+        cabinet = scene.spec.workspace
+        prefix = f"furn/{cabinet}/drawer_"
+        drawers = {name: info for name, info in scene.index.drawers.items() if name.startswith(prefix)}
+        if not drawers:
+            raise TaskError(f"open_drawer needs a cabinet with drawers as the workspace; {cabinet!r} has none")
+        # Drawers ordered top to bottom, so the instruction can say which one.
+        ordered = sorted(drawers, key=lambda n: -data.site_xpos[drawers[n].handle_site_id][2])
+        reachable = [n for n in ordered if self._reachable(scene, data.site_xpos[drawers[n].handle_site_id])]
+        if not reachable:
+            raise TaskError(f"open_drawer: no drawer handle of {cabinet!r} is within the robot's reach")
+        name = reachable[int(rng.integers(len(reachable)))]
+        info = drawers[name]
+        self.drawer = info
+        self.qpos_adr = int(model.jnt_qposadr[info.joint_id])
+        lo, hi = model.jnt_range[info.joint_id]
+        self.closed_q, self.travel_m = float(lo), float(hi - lo)
+        self.handle_site = info.handle_site_id
+        self.tcp_site = scene.robot.tcp_site_id
+        # Drawers slide along their joint axis (world frame); out is the direction of increasing q.
+        self.out_dir = data.xaxis[info.joint_id].copy()
+        self.out_dir[2] = 0.0
+        self.out_dir /= np.linalg.norm(self.out_dir)
+        words = POSITION_WORDS.get(len(ordered), tuple(f"number {i + 1}" for i in range(len(ordered))))
+        which = words[ordered.index(name)]
+        furniture = next((f for f in scene.spec.furniture if f.name == cabinet), None)
+        furniture_phrase = f"the {furniture.kind.replace('_', ' ')}" if furniture else "the cabinet"
+        instruction = render_instruction(self.name, rng, drawer=which, furniture=furniture_phrase).replace("  ", " ")
+        hide_goal_marker(model, data)
+        self.goal = Goal(instruction, {"drawer": name, "open_fraction": self.options["open_fraction"]})
+        return self.goal
+
+    @staticmethod
+    def _reachable(scene: TaskScene, pos) -> bool:
+        robot = scene.spec.robot
+        dist = np.hypot(pos[0] - robot.pos[0], pos[1] - robot.pos[1])
+        return bool(dist < (getattr(scene.robot, "reach_m", 0.8) - 0.05) and pos[2] > 0.1)
+
+    def opening(self, data) -> float:
+        return float(data.qpos[self.qpos_adr] - self.closed_q)
+
+    def environment_state(self, data: mujoco.MjData) -> np.ndarray:
+        handle = data.site_xpos[self.handle_site]
+        opening = self.opening(data)
+        return np.concatenate([[opening, opening / self.travel_m], handle, handle - data.site_xpos[self.tcp_site]]).astype(np.float32)
+
+    def success(self, data: mujoco.MjData) -> bool:
+        return self.opening(data) >= self.options["open_fraction"] * self.travel_m
+
+    def reward(self, data: mujoco.MjData) -> float:
+        if self.success(data):
+            return 1.0
+        reach = 1 - np.tanh(10 * np.linalg.norm(data.site_xpos[self.handle_site] - data.site_xpos[self.tcp_site]))
+        frac = min(1.0, self.opening(data) / (self.options["open_fraction"] * self.travel_m))
+        return float(0.3 * reach + 0.6 * frac)
+
+    def make_expert(self, env):
+        return OpenDrawerExpert(env)
+
+
+class OpenDrawerExpert(WaypointExpert):
+    """Approach the handle from the front, grab it, pull straight out along the drawer's axis."""
+
+    def plan(self, env):
+        task: OpenDrawer = env.task
+        handle = env.data.site_xpos[task.handle_site].copy()
+        out = task.out_dir
+        R = front_rotation(out)
+        pull = task.travel_m * min(1.0, task.options["open_fraction"] + 0.25)
+        return [
+            Waypoint(handle + out * 0.12, R, GRIPPER_OPEN, tol_m=0.015),
+            Waypoint(handle + out * 0.005, R, GRIPPER_OPEN, tol_m=0.008),
+            Waypoint(handle + out * 0.005, R, GRIPPER_CLOSED, tol_m=0.02, hold_steps=5, max_steps=10),
+            Waypoint(handle + out * pull, R, GRIPPER_CLOSED, tol_m=0.01, max_steps=80),
+            Waypoint(handle + out * pull, R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
+        ]

@@ -1,0 +1,171 @@
+"""pick_place: put an object onto a receptacle (plate, bowl, tray...) on the robot's workspace."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+
+from simfarm.errors import TaskError
+from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker
+from simfarm.tasks.expert import (
+    GRIPPER_CLOSED,
+    GRIPPER_OPEN,
+    Waypoint,
+    WaypointExpert,
+    gripper_yaw,
+    top_down_rotation,
+    wrap_yaw_for_gripper,
+)
+from simfarm.tasks.instructions import describe_object, render_instruction
+
+# The gripper opens to 80 mm: objects narrower than this along some horizontal axis are graspable.
+MAX_GRASP_WIDTH_M = 0.065
+MAX_GRASP_MASS_KG = 1.0
+
+
+def workspace_objects(scene: TaskScene) -> list:
+    """Objects resting on the robot's workspace furniture, in SceneSpec order."""
+    prefix = f"furn/{scene.spec.workspace}/"
+    return [o for o in scene.spec.objects if o.support.startswith(prefix)]
+
+
+def grasp_width(obj) -> float:
+    body = obj.params.get("body_size", obj.size) if isinstance(obj.params, dict) else obj.size
+    return float(min(body[0], body[1]))
+
+
+def object_body(model: mujoco.MjModel, obj) -> int:
+    body_id = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, f"obj/{obj.name}")
+    if body_id < 0:
+        raise TaskError(f"object {obj.name!r} of the SceneSpec has no body obj/{obj.name} in the model")
+    return body_id
+
+
+def reachable(scene: TaskScene, pos, margin_m: float = 0.05) -> bool:
+    robot = scene.spec.robot
+    dist = np.hypot(pos[0] - robot.pos[0], pos[1] - robot.pos[1])
+    reach = getattr(scene.robot, "reach_m", None) or 0.8
+    return bool(0.25 < dist < reach - margin_m)
+
+
+class PickPlace(Task):
+    name: ClassVar[str] = "pick_place"
+    defaults: ClassVar[dict] = {"place_tolerance_m": 0.05, "lift_height_m": 0.05}
+    environment_state_names: ClassVar[tuple[str, ...]] = (
+        *(f"object_pos_{a}" for a in "xyz"),
+        *(f"object_quat_{a}" for a in "wxyz"),
+        *(f"object_linvel_{a}" for a in "xyz"),
+        *(f"target_pos_{a}" for a in "xyz"),
+        *(f"tcp_to_object_{a}" for a in "xyz"),
+    )
+
+    @classmethod
+    def scene_request(cls, config):
+        from simfarm.scene import SceneRequest
+
+        return SceneRequest(workspace="surface", min_workspace_objects=2, need_receptacle=True)
+
+    def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
+        self.scene = scene
+        model = scene.model
+        objects = workspace_objects(scene)
+        pickable = [
+            o for o in objects
+            if not o.receptacle and grasp_width(o) <= MAX_GRASP_WIDTH_M and o.mass_kg <= MAX_GRASP_MASS_KG and reachable(scene, o.pos)
+        ]
+        receptacles = [o for o in objects if o.receptacle and reachable(scene, o.pos)]
+        if not pickable or not receptacles:
+            raise TaskError(
+                f"pick_place needs a graspable object and a receptacle within reach on the workspace "
+                f"{scene.spec.workspace!r}; found {len(pickable)} graspable, {len(receptacles)} receptacles "
+                f"(scene {scene.spec.program!r})"
+            )
+        obj = pickable[int(rng.integers(len(pickable)))]
+        target = receptacles[int(rng.integers(len(receptacles)))]
+        self.obj, self.target = obj, target
+        self.obj_body = object_body(model, obj)
+        self.target_body = object_body(model, target)
+        self.obj_half_height = float(obj.size[2]) / 2
+        self.target_height = float(target.size[2])
+        self.tolerance_m = max(float(self.options["place_tolerance_m"]), 0.6 * min(target.size[0], target.size[1]) / 2)
+        self.tcp_site = scene.robot.tcp_site_id
+        hide_goal_marker(model, data)
+        instruction = render_instruction(
+            self.name,
+            rng,
+            obj=describe_object(obj, objects),
+            target=describe_object(target, objects),
+        )
+        self.goal = Goal(instruction, {"object": obj.name, "target": target.name, "tolerance_m": self.tolerance_m})
+        return self.goal
+
+    def _positions(self, data):
+        return data.xpos[self.obj_body], data.xpos[self.target_body]
+
+    def environment_state(self, data: mujoco.MjData) -> np.ndarray:
+        obj_pos, target_pos = self._positions(data)
+        linvel = data.cvel[self.obj_body, 3:6]
+        tcp = data.site_xpos[self.tcp_site]
+        return np.concatenate([obj_pos, data.xquat[self.obj_body], linvel, target_pos, obj_pos - tcp]).astype(np.float32)
+
+    def success(self, data: mujoco.MjData) -> bool:
+        obj_pos, target_pos = self._positions(data)
+        xy = np.hypot(*(obj_pos[:2] - target_pos[:2]))
+        above = obj_pos[2] > target_pos[2] - 0.01
+        low = obj_pos[2] < target_pos[2] + self.target_height + 2 * self.obj_half_height + 0.03
+        still = np.linalg.norm(data.cvel[self.obj_body, 3:6]) < 0.05
+        released = np.linalg.norm(data.site_xpos[self.tcp_site] - obj_pos) > 0.0 and self.scene.robot.gripper_opening(data) > 0.9 * grasp_width(self.obj)
+        return bool(xy < self.tolerance_m and above and low and still and released)
+
+    def reward(self, data: mujoco.MjData) -> float:
+        if self.success(data):
+            return 1.0
+        obj_pos, target_pos = self._positions(data)
+        tcp = data.site_xpos[self.tcp_site]
+        reach = 1 - np.tanh(10 * np.linalg.norm(tcp - obj_pos))
+        lifted = float(obj_pos[2] > self.obj.pos[2] + self.options["lift_height_m"])
+        place = 1 - np.tanh(5 * np.linalg.norm(obj_pos[:2] - target_pos[:2]))
+        return float(0.25 * reach + 0.25 * lifted + 0.4 * place)
+
+    def make_expert(self, env):
+        return PickPlaceExpert(env)
+
+
+class PickPlaceExpert(WaypointExpert):
+    """Approach above, descend, grasp, lift, carry above the receptacle, lower, release, retreat."""
+
+    def plan(self, env):
+        task: PickPlace = env.task
+        data = env.data
+        obj_pos = data.xpos[task.obj_body].copy()
+        obj_R = data.xmat[task.obj_body].reshape(3, 3)
+        target_pos = data.xpos[task.target_body].copy()
+        _, tcp_R = env.handle.ee_pose(data)
+        # Close the fingers across the object's narrower horizontal side.
+        size = task.obj.params.get("body_size", task.obj.size)
+        axis = obj_R[:, 0] if size[0] <= size[1] else obj_R[:, 1]
+        yaw = wrap_yaw_for_gripper(float(np.arctan2(axis[1], axis[0])), gripper_yaw(tcp_R))
+        R = top_down_rotation(yaw)
+        half_h = task.obj_half_height
+        top = obj_pos[2] + half_h
+        finger_depth = getattr(env.handle, "finger_length_m", 0.04)
+        grasp_z = max(obj_pos[2], top - 0.8 * finger_depth)
+        hover = top + 0.10
+        carry_z = max(hover, target_pos[2] + task.target_height + 2 * half_h + 0.08)
+        release_z = target_pos[2] + task.target_height + (grasp_z - obj_pos[2]) + half_h + 0.015
+        above_obj = np.array([obj_pos[0], obj_pos[1], hover])
+        at_obj = np.array([obj_pos[0], obj_pos[1], grasp_z])
+        above_target = np.array([target_pos[0], target_pos[1], carry_z])
+        at_target = np.array([target_pos[0], target_pos[1], release_z])
+        return [
+            Waypoint(above_obj, R, GRIPPER_OPEN, tol_m=0.015),
+            Waypoint(at_obj, R, GRIPPER_OPEN, tol_m=0.008, hold_steps=1),
+            Waypoint(at_obj, R, GRIPPER_CLOSED, tol_m=0.02, hold_steps=5, max_steps=10),
+            Waypoint(above_obj + [0, 0, 0.05], R, GRIPPER_CLOSED, tol_m=0.02),
+            Waypoint(above_target, R, GRIPPER_CLOSED, tol_m=0.02),
+            Waypoint(at_target, R, GRIPPER_CLOSED, tol_m=0.01),
+            Waypoint(at_target, R, GRIPPER_OPEN, tol_m=0.02, hold_steps=4, max_steps=8),
+            Waypoint(at_target + [0, 0, 0.12], R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
+        ]

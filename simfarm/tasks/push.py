@@ -1,0 +1,180 @@
+"""push: slide an object across the workspace surface into a marked target region."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+
+from simfarm.errors import TaskError
+from simfarm.tasks.base import Goal, Task, TaskScene, set_goal_marker
+from simfarm.tasks.expert import (
+    GRIPPER_CLOSED,
+    Waypoint,
+    WaypointExpert,
+    gripper_yaw,
+    top_down_rotation,
+    wrap_yaw_for_gripper,
+)
+from simfarm.tasks.instructions import describe_object, render_instruction
+from simfarm.tasks.pick_place import object_body, reachable, workspace_objects
+
+# Objects that slide rather than roll or topple when pushed low.
+PUSHABLE_FAMILIES_EXCLUDED = ("ball", "bottle")
+MAX_PUSH_HEIGHT_M = 0.14
+DIRECTION_WORDS = ("forward", "to the left", "backward", "to the right")
+
+
+def surface_of(scene: TaskScene, site_name: str):
+    surfaces = scene.index.surfaces
+    if site_name not in surfaces:
+        raise TaskError(f"support surface {site_name!r} is not in the scene index")
+    return surfaces[site_name]
+
+
+class Push(Task):
+    name: ClassVar[str] = "push"
+    defaults: ClassVar[dict] = {"target_radius_m": 0.05, "push_distance_m": [0.10, 0.20]}
+    environment_state_names: ClassVar[tuple[str, ...]] = (
+        *(f"object_pos_{a}" for a in "xyz"),
+        *(f"object_quat_{a}" for a in "wxyz"),
+        *(f"object_linvel_{a}" for a in "xyz"),
+        *(f"target_pos_{a}" for a in "xyz"),
+        *(f"tcp_to_object_{a}" for a in "xyz"),
+    )
+
+    @classmethod
+    def scene_request(cls, config):
+        from simfarm.scene import SceneRequest
+
+        return SceneRequest(workspace="surface", min_workspace_objects=1, need_receptacle=False)
+
+    def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
+        self.scene = scene
+        objects = workspace_objects(scene)
+        candidates = [
+            o for o in objects
+            if o.family not in PUSHABLE_FAMILIES_EXCLUDED and not o.receptacle
+            and o.size[2] <= MAX_PUSH_HEIGHT_M and reachable(scene, o.pos, margin_m=0.12)
+        ]
+        if not candidates:
+            raise TaskError(f"push needs a low, non-rolling object within reach on {scene.spec.workspace!r}; found none")
+        lo, hi = self.options["push_distance_m"]
+        robot_xy = np.asarray(scene.spec.robot.pos[:2])
+        for _ in range(50):
+            obj = candidates[int(rng.integers(len(candidates)))]
+            surface = surface_of(scene, obj.support)
+            angle = float(rng.uniform(-np.pi, np.pi))
+            direction = np.array([np.cos(angle), np.sin(angle)])
+            distance = float(rng.uniform(lo, hi))
+            target_xy = np.asarray(obj.pos[:2]) + direction * distance
+            pusher_xy = np.asarray(obj.pos[:2]) - direction * (max(obj.size[:2]) / 2 + 0.06)
+            if (
+                _inside(surface, target_xy, margin=0.06)
+                and _inside(surface, pusher_xy, margin=0.0)
+                and reachable(scene, (*target_xy, 0), margin_m=0.1)
+                and reachable(scene, (*pusher_xy, 0), margin_m=0.1)
+                and not _blocked(objects, obj, np.asarray(obj.pos[:2]), target_xy)
+                and np.linalg.norm(pusher_xy - robot_xy) > 0.3
+            ):
+                break
+        else:
+            raise TaskError(f"push: no clear, reachable target on {scene.spec.workspace!r} after 50 tries")
+        self.obj = obj
+        self.obj_body = object_body(scene.model, obj)
+        self.target = np.array([target_xy[0], target_xy[1], surface.top_z])
+        self.direction = direction
+        self.tcp_site = scene.robot.tcp_site_id
+        set_goal_marker(scene.model, data, self.target + [0, 0, 0.001])
+        local = _direction_word(direction, scene.spec.robot.yaw_rad)
+        instruction = render_instruction(self.name, rng, obj=describe_object(obj, objects), marker="target marker", dir=local)
+        self.goal = Goal(instruction, {"object": obj.name, "target": self.target.tolist(), "radius_m": self.options["target_radius_m"]})
+        return self.goal
+
+    def environment_state(self, data: mujoco.MjData) -> np.ndarray:
+        obj_pos = data.xpos[self.obj_body]
+        tcp = data.site_xpos[self.tcp_site]
+        return np.concatenate([obj_pos, data.xquat[self.obj_body], data.cvel[self.obj_body, 3:6], self.target, obj_pos - tcp]).astype(np.float32)
+
+    def _distance(self, data) -> float:
+        return float(np.hypot(*(data.xpos[self.obj_body][:2] - self.target[:2])))
+
+    def success(self, data: mujoco.MjData) -> bool:
+        return self._distance(data) < self.options["target_radius_m"]
+
+    def reward(self, data: mujoco.MjData) -> float:
+        if self.success(data):
+            return 1.0
+        tcp = data.site_xpos[self.tcp_site]
+        reach = 1 - np.tanh(10 * np.linalg.norm(tcp - data.xpos[self.obj_body]))
+        return float(0.3 * reach + 0.6 * (1 - np.tanh(5 * self._distance(data))))
+
+    def make_expert(self, env):
+        return PushExpert(env)
+
+
+def _inside(surface, xy, margin: float) -> bool:
+    """Whether world point xy lies on the surface (a yaw-rotated rectangle) with a margin."""
+    center = np.asarray(surface.center[:2])
+    R = np.asarray(surface.world_R)[:2, :2] if hasattr(surface, "world_R") else np.eye(2)
+    local = R.T @ (np.asarray(xy) - center)
+    half = np.asarray(surface.half_extents[:2]) - margin
+    return bool(np.all(np.abs(local) <= half))
+
+
+def _blocked(objects, obj, start, end, clearance: float = 0.05) -> bool:
+    """Whether another object lies near the segment start→end (the push would hit it)."""
+    seg = end - start
+    length = np.linalg.norm(seg)
+    for other in objects:
+        if other is obj:
+            continue
+        p = np.asarray(other.pos[:2])
+        t = np.clip(np.dot(p - start, seg) / max(length**2, 1e-9), 0.0, 1.0)
+        if np.linalg.norm(start + t * seg - p) < clearance + max(other.size[:2]) / 2 + max(obj.size[:2]) / 2:
+            return True
+    return False
+
+
+def _direction_word(direction, robot_yaw: float) -> str:
+    angle = np.arctan2(direction[1], direction[0]) - robot_yaw
+    k = int(np.round(angle / (np.pi / 2))) % 4
+    return DIRECTION_WORDS[k]
+
+
+class PushExpert(WaypointExpert):
+    """Go behind the object on the push line, lower the closed gripper, push along the line, re-aligning."""
+
+    def plan(self, env):
+        task: Push = env.task
+        data = env.data
+        obj_pos = data.xpos[task.obj_body].copy()
+        _, tcp_R = env.handle.ee_pose(data)
+        u = task.target[:2] - obj_pos[:2]
+        u /= np.linalg.norm(u)
+        # Fingers across the push line so both push the object.
+        yaw = wrap_yaw_for_gripper(float(np.arctan2(u[1], u[0])) + np.pi / 2, gripper_yaw(tcp_R))
+        R = top_down_rotation(yaw)
+        self.R = R
+        self.radius = max(task.obj.size[:2]) / 2
+        self.push_z = task.target[2] + 0.02
+        behind = obj_pos[:2] - u * (self.radius + 0.05)
+        top = obj_pos[2] + task.obj.size[2] / 2
+        return [
+            Waypoint(np.array([*behind, top + 0.08]), R, GRIPPER_CLOSED, tol_m=0.015),
+            Waypoint(np.array([*behind, self.push_z]), R, GRIPPER_CLOSED, tol_m=0.01),
+            Waypoint(np.array([*task.target[:2], self.push_z]), R, GRIPPER_CLOSED, tol_m=0.005, max_steps=10_000),
+        ]
+
+    def update_waypoint(self, env, index, waypoint):
+        if index != 2:
+            return waypoint
+        task: Push = env.task
+        obj_xy = env.data.xpos[task.obj_body][:2]
+        to_target = task.target[:2] - obj_xy
+        dist = np.linalg.norm(to_target)
+        u = to_target / max(dist, 1e-6)
+        # Aim the pusher just behind the object on the object→target line, advancing by at most 3 cm.
+        aim = obj_xy - u * (self.radius + 0.01) + u * min(0.03, dist)
+        return Waypoint(np.array([*aim, self.push_z]), self.R, GRIPPER_CLOSED, tol_m=0.005, max_steps=10_000)

@@ -1,0 +1,193 @@
+"""push_trolley: drive the mobile base to a trolley and push it to a target area of the room.
+
+In the spirit of DeepMind's Proc4Gem trolley task: the base's bumper does the pushing, the target
+is a marked area 1-2 m away on free floor.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+
+from simfarm.errors import TaskError
+from simfarm.tasks.base import Goal, Task, TaskScene, set_goal_marker
+from simfarm.tasks.instructions import render_instruction
+
+
+def _yaw_of(quat) -> float:
+    w, x, y, z = quat
+    return float(np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
+
+
+def _wrap(angle: float) -> float:
+    return float((angle + np.pi) % (2 * np.pi) - np.pi)
+
+
+def _inside_polygon(xy, polygon) -> bool:
+    x, y = xy
+    inside = False
+    n = len(polygon)
+    for i in range(n):
+        x1, y1 = polygon[i]
+        x2, y2 = polygon[(i + 1) % n]
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def _distance_to_polygon_edge(xy, polygon) -> float:
+    p = np.asarray(xy, dtype=float)
+    best = np.inf
+    n = len(polygon)
+    for i in range(n):
+        a, b = np.asarray(polygon[i], float), np.asarray(polygon[(i + 1) % n], float)
+        t = np.clip(np.dot(p - a, b - a) / max(np.dot(b - a, b - a), 1e-12), 0, 1)
+        best = min(best, float(np.linalg.norm(a + t * (b - a) - p)))
+    return best
+
+
+def free_floor(spec, xy, clearance_m: float, ignore=()) -> bool:
+    """Whether a disc at xy lies inside a room, `clearance_m` from walls and furniture footprints."""
+    if not any(_inside_polygon(xy, room.polygon) and _distance_to_polygon_edge(xy, room.polygon) > clearance_m for room in spec.rooms):
+        return False
+    for furn in spec.furniture:
+        if furn.name in ignore:
+            continue
+        c, s = np.cos(furn.yaw_rad), np.sin(furn.yaw_rad)
+        d = np.asarray(xy) - np.asarray(furn.pos[:2])
+        local = np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]])
+        half = np.asarray(furn.size[:2]) / 2 + clearance_m
+        if np.all(np.abs(local) < half):
+            return False
+    return True
+
+
+class PushTrolley(Task):
+    name: ClassVar[str] = "push_trolley"
+    needs_arm: ClassVar[bool] = False
+    needs_base: ClassVar[bool] = True
+    default_control_mode: ClassVar[str] = "base_vel"
+    defaults: ClassVar[dict] = {"target_radius_m": 0.3, "push_distance_m": [1.0, 2.0]}
+    environment_state_names: ClassVar[tuple[str, ...]] = (
+        "trolley_x", "trolley_y", "trolley_yaw", "trolley_vx", "trolley_vy",
+        "target_x", "target_y", "base_to_trolley_x", "base_to_trolley_y", "trolley_to_target_dist",
+    )
+
+    @classmethod
+    def scene_request(cls, config):
+        from simfarm.scene import SceneRequest
+
+        return SceneRequest(workspace="trolley")
+
+    def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
+        self.scene = scene
+        name = scene.spec.workspace
+        if name not in scene.index.trolleys:
+            raise TaskError(f"push_trolley needs a trolley as the workspace; the scene's workspace is {name!r}")
+        info = scene.index.trolleys[name]
+        self.trolley_body = info.body_id
+        trolley = next(f for f in scene.spec.furniture if f.name == name)
+        self.trolley_half = float(max(trolley.size[:2]) / 2)
+        start = np.asarray(data.xpos[self.trolley_body][:2])
+        base_clear = getattr(scene.robot, "footprint_radius_m", 0.35)
+        lo, hi = self.options["push_distance_m"]
+        for _ in range(200):
+            angle = float(rng.uniform(-np.pi, np.pi))
+            u = np.array([np.cos(angle), np.sin(angle)])
+            distance = float(rng.uniform(lo, hi))
+            target = start + u * distance
+            behind = start - u * (self.trolley_half + base_clear + 0.15)
+            path_ok = all(
+                free_floor(scene.spec, start + u * s, self.trolley_half + 0.1, ignore=(name,))
+                for s in np.linspace(0.3, distance, 8)
+            )
+            if path_ok and free_floor(scene.spec, behind, base_clear + 0.05, ignore=(name,)):
+                break
+        else:
+            raise TaskError(f"push_trolley: no free 1-2 m path for trolley {name!r} after 200 tries")
+        self.target = target
+        self.start = start
+        set_goal_marker(scene.model, data, (target[0], target[1], 0.002))
+        room = next((r for r in scene.spec.rooms if _inside_polygon(target, r.polygon)), None)
+        where = f"in the {room.kind.replace('_', ' ')}" if room else ""
+        instruction = render_instruction(self.name, rng, marker="target area", trolley="trolley", where=where).strip()
+        self.goal = Goal(instruction, {"trolley": name, "target": target.tolist(), "radius_m": self.options["target_radius_m"]})
+        return self.goal
+
+    def trolley_xy(self, data) -> np.ndarray:
+        return data.xpos[self.trolley_body][:2]
+
+    def environment_state(self, data: mujoco.MjData) -> np.ndarray:
+        pos = self.trolley_xy(data)
+        yaw = _yaw_of(data.xquat[self.trolley_body])
+        vel = data.cvel[self.trolley_body, 3:5]
+        base_xy = self.scene.robot.base_pose(data)[:2]
+        return np.array(
+            [pos[0], pos[1], yaw, vel[0], vel[1], self.target[0], self.target[1],
+             pos[0] - base_xy[0], pos[1] - base_xy[1], np.linalg.norm(self.target - pos)],
+            dtype=np.float32,
+        )
+
+    def success(self, data: mujoco.MjData) -> bool:
+        return bool(np.linalg.norm(self.trolley_xy(data) - self.target) < self.options["target_radius_m"])
+
+    def reward(self, data: mujoco.MjData) -> float:
+        if self.success(data):
+            return 1.0
+        base_xy = self.scene.robot.base_pose(data)[:2]
+        reach = 1 - np.tanh(np.linalg.norm(self.trolley_xy(data) - base_xy) - self.trolley_half)
+        progress = 1 - np.linalg.norm(self.trolley_xy(data) - self.target) / max(np.linalg.norm(self.start - self.target), 1e-6)
+        return float(0.2 * reach + 0.7 * np.clip(progress, 0, 1))
+
+    def make_expert(self, env):
+        return PushTrolleyExpert(env)
+
+
+class PushTrolleyExpert:
+    """Drive behind the trolley on the trolley→target line, face the target, push, re-aligning as it goes."""
+
+    name = "scripted"
+
+    def __init__(self, env):
+        self.env = env
+        self.phase = "approach"
+
+    def reset(self, instruction: str, seed: int) -> None:
+        self.phase = "approach"
+
+    def act(self, observation) -> np.ndarray:
+        env = self.env
+        task: PushTrolley = env.task
+        x, y, yaw = env.handle.base_pose(env.data)[:3]
+        base = np.array([x, y])
+        trolley = task.trolley_xy(env.data)
+        to_target = task.target - trolley
+        dist = np.linalg.norm(to_target)
+        u = to_target / max(dist, 1e-6)
+        contact = task.trolley_half + env.robot.footprint_radius_m
+        behind = trolley - u * (contact + 0.12)
+        heading_err = _wrap(np.arctan2(u[1], u[0]) - yaw)
+        lateral = np.cross(u, base - trolley)  # signed offset from the push line
+        if self.phase == "approach":
+            goal = behind
+            # Stay clear of the trolley while going round it: push the goal out when close.
+            if np.linalg.norm(base - trolley) < contact + 0.05 and np.dot(base - trolley, u) > -contact:
+                goal = trolley + (base - trolley) / max(np.linalg.norm(base - trolley), 1e-6) * (contact + 0.3)
+            world_v = 1.5 * (goal - base)
+            if np.linalg.norm(goal - behind) < 1e-9 and np.linalg.norm(base - behind) < 0.05 and abs(heading_err) < 0.1:
+                self.phase = "push"
+        else:
+            if abs(lateral) > 0.15 or np.dot(base - trolley, u) > 0:
+                self.phase = "approach"
+            speed = float(np.clip(0.8 * dist, 0.08, 0.35))
+            # Along the line at `speed`, and back onto the line sideways.
+            world_v = u * speed - 1.5 * lateral * np.array([-u[1], u[0]])
+        c, s = np.cos(yaw), np.sin(yaw)
+        v_base = np.array([c * world_v[0] + s * world_v[1], -s * world_v[0] + c * world_v[1]])
+        action = np.array([v_base[0], v_base[1], 2.0 * heading_err], dtype=np.float32)
+        return np.clip(action, env.action_space.low, env.action_space.high)
+
+    def close(self) -> None:
+        pass
