@@ -1,0 +1,305 @@
+"""The policy interface, the source registry and `make_policy`.
+
+A policy is `reset(instruction, seed)` + `act(observation) -> action` + `close()`, with a `name`.
+Sources are looked up by the spec's prefix (`random`, `python:MOD:ATTR`, `onnx:PATH`,
+`remote:ws://HOST:PORT`, ...); `register_policy_source` plugs in new ones (the task experts
+register `scripted`) without editing this module. Every policy `make_policy` returns is wrapped in
+`ValidatedPolicy`, so a wrong action fails early with a message naming the policy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+import gymnasium as gym
+import numpy as np
+
+from simfarm.errors import ConfigError, PolicyError
+
+# A source factory: (rest of the spec after "prefix:", observation_space, action_space, **options) -> policy.
+PolicyFactory = Callable[..., Any]
+
+
+@runtime_checkable
+class PolicyLike(Protocol):
+    """What the rollout needs from a policy object (reset and close are optional for user code)."""
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray: ...
+
+
+class Policy:
+    """Base class for simfarm policies: override `act`, and `reset`/`close` when needed."""
+
+    name: str = "policy"
+
+    def reset(self, instruction: str = "", seed: int = 0) -> None:
+        """Start an episode: `seed` makes any randomness inside the policy reproducible."""
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray:
+        """The action for `observation` (a float array of the action space's shape)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release resources (sessions, sockets)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def validate_action(action: Any, action_space: gym.spaces.Box, policy_name: str) -> np.ndarray:
+    """Check an action against the Box: exact shape, float dtype, finite. Returns float32.
+
+    float64 of the exact shape is cast (many user policies compute in float64); anything else
+    raises PolicyError naming the policy and the expected shape and dtype.
+    """
+    expected = tuple(action_space.shape)
+    try:
+        arr = np.asarray(action)
+    except Exception as exc:  # ragged lists, objects numpy cannot convert
+        raise PolicyError(
+            f"policy {policy_name!r} returned {type(action).__name__} that is not an array ({exc}); "
+            f"expected float32 of shape {expected}"
+        ) from exc
+    if arr.shape != expected:
+        raise PolicyError(f"policy {policy_name!r} returned an action of shape {arr.shape}; expected shape {expected} (float32)")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise PolicyError(f"policy {policy_name!r} returned dtype {arr.dtype}; expected a float dtype (float32) of shape {expected}")
+    if not np.all(np.isfinite(arr)):
+        bad = np.flatnonzero(~np.isfinite(arr)).tolist()
+        raise PolicyError(
+            f"policy {policy_name!r} returned a non-finite action (NaN or inf at indices {bad}); "
+            f"expected finite float32 values of shape {expected}"
+        )
+    return arr.astype(np.float32, copy=False)
+
+
+class ValidatedPolicy(Policy):
+    """Wraps any policy object: checks every action, supplies missing reset/close, keeps attributes.
+
+    Attributes of the wrapped policy (`current_component`, `act_time_s`, ...) stay reachable.
+    """
+
+    def __init__(self, policy: Any, action_space: gym.spaces.Box, name: str | None = None):
+        if not callable(getattr(policy, "act", None)):
+            raise PolicyError(f"policy {name or type(policy).__name__!r} has no act(observation) method")
+        self.policy = policy
+        self.action_space = action_space
+        self.name = name or getattr(policy, "name", None) or type(policy).__name__
+
+    def reset(self, instruction: str = "", seed: int = 0) -> None:
+        reset = getattr(self.policy, "reset", None)
+        if reset is not None:
+            reset(instruction, seed)
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray:
+        return validate_action(self.policy.act(observation), self.action_space, self.name)
+
+    def close(self) -> None:
+        close = getattr(self.policy, "close", None)
+        if close is not None:
+            close()
+
+    def __getattr__(self, item: str) -> Any:
+        # Only called when normal lookup fails: forward to the wrapped policy.
+        if item == "policy":
+            raise AttributeError(item)
+        return getattr(self.policy, item)
+
+
+# --------------------------------------------------------------------------------------------
+# Random
+
+
+def box_bounds(action_space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
+    """Finite sampling bounds: unbounded sides of the Box are replaced by ±1."""
+    low = np.where(np.isfinite(action_space.low), action_space.low, -1.0).astype(np.float64)
+    high = np.where(np.isfinite(action_space.high), action_space.high, 1.0).astype(np.float64)
+    return low, high
+
+
+class RandomPolicy(Policy):
+    """Uniform actions in the action Box, drawn from a generator seeded by `reset`'s seed."""
+
+    def __init__(self, action_space: gym.spaces.Box):
+        self.action_space = action_space
+        self.low, self.high = box_bounds(action_space)
+        self.name = "random"
+        self._rng = np.random.default_rng(0)
+
+    def reset(self, instruction: str = "", seed: int = 0) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray:
+        return self._rng.uniform(self.low, self.high).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# python:MODULE:ATTR
+
+
+def _accepted_kwargs(func: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The subset of kwargs `func` accepts, or None if it takes no spaces at all (call it bare)."""
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # builtins and C extensions without a signature
+        return {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(kwargs)
+    accepted = {k: v for k, v in kwargs.items() if k in params}
+    if "observation_space" not in accepted and "action_space" not in accepted:
+        return None
+    return accepted
+
+
+def load_python_policy(target: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
+    """Import `MODULE:ATTR` and build the policy object.
+
+    ATTR is a class, a factory function or an object with `act`. Classes and factories are called
+    with `(observation_space=..., action_space=..., **options)` when their signature accepts the
+    spaces (options they do not accept are dropped), else with no arguments.
+    """
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise PolicyError(f"policy spec 'python:{target}' is malformed; expected python:MODULE:ATTR (e.g. python:my_pkg.policies:MyPolicy)")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise PolicyError(f"policy python:{target}: cannot import module {module_name!r}: {exc}") from exc
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            public = sorted(n for n in dir(module) if not n.startswith("_"))
+            raise PolicyError(
+                f"policy python:{target}: module {module_name!r} has no attribute {attr!r}; it defines {public}"
+            ) from exc
+    if callable(getattr(obj, "act", None)) and not inspect.isclass(obj):
+        return obj
+    if not callable(obj):
+        raise PolicyError(f"policy python:{target}: {attr!r} is a {type(obj).__name__}, not a class, factory or object with act()")
+    kwargs = _accepted_kwargs(obj, {"observation_space": observation_space, "action_space": action_space, **options})
+    try:
+        policy = obj() if kwargs is None else obj(**kwargs)
+    except Exception as exc:
+        raise PolicyError(f"policy python:{target}: constructing {attr!r} failed: {type(exc).__name__}: {exc}") from exc
+    if not callable(getattr(policy, "act", None)):
+        raise PolicyError(f"policy python:{target}: {attr!r} returned a {type(policy).__name__} without an act(observation) method")
+    return policy
+
+
+# --------------------------------------------------------------------------------------------
+# Registry and make_policy
+
+_SOURCES: dict[str, PolicyFactory] = {}
+
+
+def register_policy_source(prefix: str, factory: PolicyFactory, *, replace: bool = True) -> None:
+    """Make `prefix` (and `prefix:rest`) specs build policies with `factory`.
+
+    `factory(rest, observation_space, action_space, **options)` returns an object with `act`;
+    `rest` is what follows `prefix:` in the spec ("" for a bare prefix). The lead registers
+    `scripted` to the task experts this way.
+    """
+    if not prefix or ":" in prefix:
+        raise ConfigError(f"policy source prefix {prefix!r} must be a non-empty word without ':'")
+    if prefix in _SOURCES and not replace:
+        raise ConfigError(f"policy source {prefix!r} is already registered")
+    _SOURCES[prefix] = factory
+
+
+def policy_sources() -> list[str]:
+    """The registered spec prefixes."""
+    return sorted(_SOURCES)
+
+
+def _random_source(rest: str, observation_space: Any, action_space: Any, **options: Any) -> Policy:
+    return RandomPolicy(action_space)
+
+
+def _python_source(rest: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
+    return load_python_policy(rest, observation_space, action_space, **options)
+
+
+def _onnx_source(rest: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
+    from simfarm.policies.onnx_policy import OnnxPolicy
+
+    return OnnxPolicy(rest, observation_space, action_space, **_drop(options, "env"))
+
+
+def _remote_source(rest: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
+    from simfarm.policies.remote import RemotePolicy
+
+    return RemotePolicy(rest, observation_space, action_space, **_drop(options, "env"))
+
+
+def _scripted_source(rest: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
+    # Fallback until the task layer registers its own source: an env that can build its expert.
+    env = options.get("env")
+    make_expert = getattr(env, "make_expert", None)
+    if make_expert is None:
+        raise PolicyError(
+            "policy 'scripted' is the task's expert: pass env=<env with make_expert()> to make_policy, "
+            "or register a 'scripted' source with register_policy_source"
+        )
+    return make_expert()
+
+
+def _mixture_source(rest: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
+    from simfarm.policies.wrappers import make_mixture
+
+    if "components" not in options:
+        raise ConfigError("policy 'mixture' needs a 'components' list, e.g. [{policy: scripted, weight: 0.7}, {policy: random, weight: 0.3}]")
+    components = options.pop("components")
+    return make_mixture(components, observation_space, action_space, **options)
+
+
+def _drop(options: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k not in keys}
+
+
+for _prefix, _factory in (
+    ("random", _random_source),
+    ("python", _python_source),
+    ("onnx", _onnx_source),
+    ("remote", _remote_source),
+    ("scripted", _scripted_source),
+    ("mixture", _mixture_source),
+):
+    register_policy_source(_prefix, _factory)
+
+# Keys of a job's policy config group that describe the group, not the policy's constructor.
+_CONFIG_ONLY_KEYS = ("spec", "name", "_target_", "description")
+
+
+def make_policy(spec: str, observation_space: Any, action_space: gym.spaces.Box, **options: Any) -> ValidatedPolicy:
+    """Build the policy named by `spec` (see the module docstring), wrapped in validation.
+
+    Options shared by every source: `components` (a mixture: spec is then ignored unless it is
+    `mixture`), `action_noise_std` (adds DART-style noise through NoisyPolicy). Everything else
+    goes to the source's factory (e.g. `inputs`/`output` for onnx, `timeout_s` for remote).
+    """
+    if not isinstance(spec, str) or not spec:
+        raise ConfigError(f"policy spec must be a non-empty string, got {spec!r}; accepted prefixes: {policy_sources()}")
+    options = {k: v for k, v in options.items() if k not in _CONFIG_ONLY_KEYS and v is not None}
+    if options.get("components"):
+        spec = "mixture"
+    noise_std = options.pop("action_noise_std", None)
+    prefix, _, rest = spec.partition(":")
+    factory = _SOURCES.get(prefix)
+    if factory is None:
+        raise ConfigError(f"unknown policy source {prefix!r} in spec {spec!r}; accepted: {policy_sources()} (e.g. python:MOD:ATTR, onnx:PATH, remote:ws://HOST:PORT)")
+    policy = factory(rest, observation_space, action_space, **options)
+    name = spec if prefix != "mixture" else "mixture"
+    if noise_std:
+        from simfarm.policies.wrappers import NoisyPolicy
+
+        policy = NoisyPolicy(policy, noise_std, action_space)
+        name = f"{name}+noise"
+    if isinstance(policy, ValidatedPolicy) and not noise_std:
+        return policy
+    return ValidatedPolicy(policy, action_space, name=name)
