@@ -1,0 +1,231 @@
+"""Reading simfarm datasets the way their consumers do (LeRobot's reader, robomimic's h5py access)."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simfarm.errors import DatasetError
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """"lerobot" (meta/info.json) or "hdf5" (data.hdf5 or a .hdf5 file); DatasetError otherwise."""
+    p = Path(path)
+    if p.is_file() and p.suffix in (".hdf5", ".h5"):
+        return "hdf5"
+    if (p / "meta" / "info.json").exists():
+        return "lerobot"
+    if (p / "data.hdf5").exists():
+        return "hdf5"
+    raise DatasetError(f"{p} is not a simfarm dataset: expected meta/info.json (LeRobot) or data.hdf5 (robomimic)")
+
+
+def open_dataset(path: str | os.PathLike):
+    """A LeRobotReader or Hdf5Reader for `path`."""
+    return LeRobotReader(path) if detect_format(path) == "lerobot" else Hdf5Reader(path)
+
+
+def column_to_numpy(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A parquet column as numpy: (N,) for scalars, (N, n) for fixed-size lists."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_fixed_size_list(col.type):
+        return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
+    if pa.types.is_list(col.type):
+        return np.asarray(col.to_pylist())
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _read_parquet(path: Path):
+    try:
+        return pq.read_table(path)
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path} is missing") from exc
+    except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for truncated or corrupt files
+        raise DatasetError(f"{path} cannot be read as parquet ({type(exc).__name__}: {exc})") from exc
+
+
+class LeRobotReader:
+    """LeRobot v3.0 files located through meta/episodes, as LeRobotDataset does."""
+
+    kind = "lerobot"
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        info_path = self.root / "meta" / "info.json"
+        try:
+            self.info = json.loads(info_path.read_text())
+        except FileNotFoundError as exc:
+            raise DatasetError(f"{info_path} is missing") from exc
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{info_path} is not valid JSON: {exc}") from exc
+        self._data_cache: dict[str, Any] = {}
+
+    @property
+    def fps(self) -> int:
+        return int(self.info["fps"])
+
+    @property
+    def video_keys(self) -> list[str]:
+        return [k for k, ft in self.info["features"].items() if ft["dtype"] == "video"]
+
+    @cached_property
+    def episodes(self) -> list[dict[str, Any]]:
+        files = sorted((self.root / "meta" / "episodes").glob("*/*.parquet"))
+        if not files:
+            raise DatasetError(f"{self.root / 'meta/episodes'} holds no parquet file")
+        rows: list[dict[str, Any]] = []
+        for f in files:
+            table = _read_parquet(f)
+            cols = [c for c in table.column_names if not c.startswith("stats/")]
+            rows.extend(table.select(cols).to_pylist())
+        return rows
+
+    @cached_property
+    def episode_stats(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for f in sorted((self.root / "meta" / "episodes").glob("*/*.parquet")):
+            table = _read_parquet(f)
+            rows.extend(table.select([c for c in table.column_names if c.startswith("stats/")]).to_pylist())
+        return rows
+
+    @cached_property
+    def tasks(self) -> list[str]:
+        table = _read_parquet(self.root / "meta" / "tasks.parquet")
+        names = table.column("__index_level_0__").to_pylist()
+        order = table.column("task_index").to_pylist()
+        return [t for _, t in sorted(zip(order, names, strict=True))]
+
+    @cached_property
+    def simfarm_episodes(self) -> list[dict[str, Any]]:
+        return _read_parquet(self.root / "meta" / "simfarm" / "episodes.parquet").to_pylist()
+
+    @cached_property
+    def stats(self) -> dict[str, Any]:
+        path = self.root / "meta" / "stats.json"
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise DatasetError(f"{path} is missing") from exc
+
+    def data_path(self, chunk: int, file: int) -> Path:
+        return self.root / self.info["data_path"].format(chunk_index=chunk, file_index=file)
+
+    def video_path(self, key: str, chunk: int, file: int) -> Path:
+        return self.root / self.info["video_path"].format(video_key=key, chunk_index=chunk, file_index=file)
+
+    def states_path(self, chunk: int, file: int) -> Path:
+        return self.root / f"states/chunk-{chunk:03d}/file-{file:03d}.parquet"
+
+    def data_table(self, chunk: int, file: int):
+        path = self.data_path(chunk, file)
+        key = str(path)
+        if key not in self._data_cache:
+            self._data_cache[key] = _read_parquet(path)
+        return self._data_cache[key]
+
+    def episode(self, episode_index: int) -> dict[str, Any]:
+        eps = self.episodes
+        if not 0 <= episode_index < len(eps):
+            raise DatasetError(f"episode {episode_index} is out of range; the dataset has {len(eps)} episodes")
+        return eps[episode_index]
+
+    def episode_rows(self, episode_index: int) -> dict[str, np.ndarray]:
+        """The episode's data rows (columns as numpy arrays), found via its data file and index range."""
+        ep = self.episode(episode_index)
+        table = self.data_table(ep["data/chunk_index"], ep["data/file_index"])
+        index = table.column("index").to_numpy()
+        sel = np.nonzero((index >= ep["dataset_from_index"]) & (index < ep["dataset_to_index"]))[0]
+        if len(sel) == 0:
+            raise DatasetError(f"episode {episode_index}: no rows in its data file")
+        sub = table.slice(int(sel[0]), len(sel))
+        return {name: column_to_numpy(sub.column(name)) for name in sub.column_names}
+
+    def frames(self, episode_index: int, key: str, tolerance_s: float | None = None) -> np.ndarray:
+        """Decode an episode's frames of video `key` at from_timestamp + timestamp."""
+        from simfarm.writers.video import decode_frames_at
+
+        ep = self.episode(episode_index)
+        rows = self.episode_rows(episode_index)
+        path = self.video_path(key, ep[f"videos/{key}/chunk_index"], ep[f"videos/{key}/file_index"])
+        ts = ep[f"videos/{key}/from_timestamp"] + rows["timestamp"].astype(np.float64)
+        frames, _ = decode_frames_at(path, ts.tolist(), tolerance_s if tolerance_s is not None else 1.0 / (2 * self.fps))
+        return frames
+
+    def physics_states(self, episode_index: int) -> np.ndarray:
+        meta = self.simfarm_episodes[episode_index]
+        table = _read_parquet(self.states_path(meta["states/chunk_index"], meta["states/file_index"]))
+        col = table.column("physics_state").slice(meta["states/from_row"], meta["states/to_row"] - meta["states/from_row"])
+        values = col.to_pylist()
+        if any(v is None for v in values):
+            return np.zeros((len(values), 0))
+        return np.asarray(values, dtype=np.float64)
+
+    def scene_spec(self, scene_hash: str | None) -> str | None:
+        if not scene_hash:
+            return None
+        path = self.root / "meta" / "simfarm" / "scenes" / f"{scene_hash}.json"
+        return path.read_text() if path.exists() else None
+
+
+class Hdf5Reader:
+    """robomimic HDF5: data/demo_N groups."""
+
+    kind = "hdf5"
+
+    def __init__(self, path: str | os.PathLike):
+        p = Path(path)
+        self.path = p if p.is_file() else p / "data.hdf5"
+        if not self.path.exists():
+            raise DatasetError(f"{self.path} is missing")
+
+    def open(self) -> h5py.File:
+        try:
+            return h5py.File(self.path, "r")
+        except OSError as exc:
+            raise DatasetError(f"{self.path} cannot be opened as HDF5: {exc}") from exc
+
+    def demo_names(self, f: h5py.File) -> list[str]:
+        return sorted(f["data"].keys(), key=lambda n: int(n.split("_")[1]))
+
+    def simfarm_episodes(self) -> list[dict[str, Any]]:
+        with self.open() as f:
+            return [json.loads(f[f"data/{n}"].attrs.get("simfarm", "{}")) for n in self.demo_names(f)]
+
+
+def load_episode_record(path: str | os.PathLike, episode_index: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """(actions (T, A), physics states (T, D), metadata) of one recorded episode, for replay.
+
+    `metadata` is the episode's full simfarm metadata (seed, config_hash, randomization...) with
+    `scene_spec` (JSON string) restored from the dataset's scene store.
+    """
+    ds = open_dataset(path)
+    if isinstance(ds, LeRobotReader):
+        rows = ds.episode_rows(episode_index)
+        actions = np.asarray(rows["action"], dtype=np.float32)
+        states = ds.physics_states(episode_index)
+        sf = ds.simfarm_episodes[episode_index]
+        metadata = json.loads(sf["metadata"])
+        metadata["scene_spec"] = ds.scene_spec(sf.get("scene_hash"))
+        metadata["dataset_episode_index"] = episode_index
+        return actions, states, metadata
+    with ds.open() as f:
+        name = f"demo_{episode_index}"
+        if name not in f["data"]:
+            raise DatasetError(f"{ds.path} has no data/{name}; it holds {len(f['data'])} demos")
+        g = f["data"][name]
+        actions = g["actions"][()].astype(np.float32)
+        states = g["states"][()] if "states" in g else np.zeros((len(actions), 0))
+        row = json.loads(g.attrs.get("simfarm", "{}"))
+        metadata = json.loads(row.get("metadata", "{}"))
+        metadata["scene_spec"] = str(g.attrs.get("scene_spec", "")) or None
+        metadata["dataset_episode_index"] = episode_index
+        return actions, states, metadata
