@@ -16,6 +16,7 @@ from simfarm.policies.base import (
     policy_sources,
     register_policy_source,
     validate_action,
+    validate_config,
 )
 from simfarm.policies.wrappers import (
     LatencyPolicy,
@@ -43,6 +44,7 @@ __all__ = [
     "register_policy_source",
     "serve_policy",
     "validate_action",
+    "validate_config",
 ]
 
 

@@ -303,3 +303,55 @@ def make_policy(spec: str, observation_space: Any, action_space: gym.spaces.Box,
     if isinstance(policy, ValidatedPolicy) and not noise_std:
         return policy
     return ValidatedPolicy(policy, action_space, name=name)
+
+
+def validate_config(job: dict[str, Any]) -> None:
+    """Check a job's `policy` group before any worker starts (spec prefix, mixture, noise, latency).
+
+    Cheap and offline: it imports no model and opens no connection.
+    """
+    policy_cfg = job.get("policy")
+    if policy_cfg is None:
+        return
+    if isinstance(policy_cfg, str):
+        policy_cfg = {"spec": policy_cfg}
+    _validate_policy_entry(policy_cfg, "policy")
+    latency = job.get("latency_s", 0.0)
+    if not isinstance(latency, (int, float)) or isinstance(latency, bool) or latency < 0:
+        raise ConfigError(f"latency_s must be a number >= 0 (seconds), got {latency!r}")
+
+
+def _validate_policy_entry(entry: dict[str, Any], where: str) -> None:
+    spec = entry.get("spec", entry.get("policy"))
+    components = entry.get("components")
+    if components:
+        if not isinstance(components, list):
+            raise ConfigError(f"{where}.components must be a list of {{policy, weight}} entries, got {components!r}")
+        for k, component in enumerate(components):
+            if not isinstance(component, dict) or "policy" not in component:
+                raise ConfigError(f"{where}.components[{k}] must be a mapping with a 'policy' spec and a 'weight', got {component!r}")
+            weight = component.get("weight", 1.0)
+            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+                raise ConfigError(f"{where}.components[{k}].weight must be a number >= 0, got {weight!r}")
+            _validate_policy_entry(component, f"{where}.components[{k}]")
+        if sum(float(c.get("weight", 1.0)) for c in components) <= 0:
+            raise ConfigError(f"{where}.components: the weights sum to 0; give at least one a positive weight")
+        return
+    if not isinstance(spec, str) or not spec:
+        raise ConfigError(f"{where}.spec must be a policy spec string, got {spec!r}; accepted prefixes: {policy_sources()}")
+    prefix, _, rest = spec.partition(":")
+    if prefix not in _SOURCES:
+        raise ConfigError(f"{where}.spec {spec!r}: unknown policy source {prefix!r}; accepted: {policy_sources()}")
+    if prefix == "mixture":
+        raise ConfigError(f"{where}: spec 'mixture' needs a non-empty 'components' list")
+    if prefix == "python" and rest.count(":") != 1:
+        raise ConfigError(f"{where}.spec {spec!r} is malformed; expected python:MODULE:ATTR")
+    if prefix in ("onnx", "remote") and not rest:
+        raise ConfigError(f"{where}.spec {spec!r} needs a target: onnx:PATH or remote:ws://HOST:PORT")
+    if prefix == "remote" and not rest.startswith(("ws://", "wss://")):
+        raise ConfigError(f"{where}.spec {spec!r}: expected remote:ws://HOST:PORT (or wss://)")
+    noise = entry.get("action_noise_std")
+    if noise is not None:
+        values = noise if isinstance(noise, list) else [noise]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values):
+            raise ConfigError(f"{where}.action_noise_std must be a number >= 0 or a list of them, got {noise!r}")
