@@ -1,0 +1,217 @@
+"""Worker side: run one shard's episodes, write them, publish the shard, write its marker.
+
+Plain Python, no Ray: the Ray task in `simfarm.farm.execute` is a thin wrapper, so this runs (and
+is tested) in any process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import os
+import shutil
+import socket
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from simfarm.errors import ConfigError, EpisodeError
+from simfarm.farm.plan import ShardPlan
+from simfarm.farm.state import JobStore, new_attempt_id
+
+DEFAULT_RUNNER_FACTORY = "simfarm.rollout:make_episode_runner"
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """Everything a worker needs to produce one shard (plain data: it crosses process boundaries)."""
+
+    output: str
+    shard: ShardPlan
+    cfg: dict[str, Any]
+    config_hash: str
+    runner_factory: str = DEFAULT_RUNNER_FACTORY
+    worker_env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EpisodeRecord:
+    """What the job report needs about one episode (the dataset holds the rest)."""
+
+    index: int
+    status: str  # "kept" | "dropped" (keep=success, task failed) | "failed" (EpisodeError)
+    success: bool = False
+    length: int = 0
+    wall_time_s: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class ShardResult:
+    """A finished shard: the content of its completion marker."""
+
+    shard_index: int
+    name: str
+    dir: str | None  # published folder relative to the output; None when no episode was kept
+    config_hash: str
+    attempt: str
+    episodes: list[EpisodeRecord]
+    host: str
+    pid: int
+    runner_setup_s: float
+    wall_time_s: float
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ShardResult:
+        d = dict(d)
+        d["episodes"] = [EpisodeRecord(**e) for e in d["episodes"]]
+        return cls(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# One runner per worker process, reused across shards: it holds the env, its compiled scenes and
+# its renderer, which cost far more to build than an episode costs to run.
+_RUNNERS: dict[tuple[str, str], Any] = {}
+
+
+def load_factory(spec: str | Callable) -> Callable:
+    """Resolve a "module:attr" runner factory (or pass a callable through)."""
+    if callable(spec):
+        return spec
+    module_name, sep, attr = str(spec).partition(":")
+    if not sep:
+        raise ConfigError(f"runner factory {spec!r} must be 'module:function'")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"runner factory {spec!r} cannot be imported: {exc}") from exc
+
+
+def get_runner(factory: str, cfg: dict[str, Any], config_hash: str) -> tuple[Any, float]:
+    """This process's runner for (factory, config): built once; returns (runner, setup seconds)."""
+    key = (str(factory), config_hash)
+    if key in _RUNNERS:
+        return _RUNNERS[key], 0.0
+    close_runners()  # a worker reused by another job: one runner (one renderer) per process
+    t0 = time.perf_counter()
+    runner = load_factory(factory)(cfg)
+    _RUNNERS[key] = runner
+    return runner, time.perf_counter() - t0
+
+
+def close_runners() -> None:
+    """Close this process's runners (renderers must be closed explicitly)."""
+    while _RUNNERS:
+        _, runner = _RUNNERS.popitem()
+        try:
+            runner.close()
+        except Exception:  # closing at exit must not mask the job's own outcome
+            pass
+
+
+atexit.register(close_runners)
+
+
+def writer_kind(cfg: dict[str, Any]) -> str:
+    writer = cfg.get("writer") or {}
+    return str(writer.get("kind", "lerobot")) if isinstance(writer, dict) else str(writer)
+
+
+def run_shard(task: ShardTask, on_episode: Callable[[EpisodeRecord], None] | None = None) -> ShardResult:
+    """Run, write and publish one shard; the marker written last makes it count.
+
+    If the shard already has a marker (a retry of an attempt that did finish), its result is
+    returned without running anything, so a shard is never produced twice.
+    """
+    t0 = time.perf_counter()
+    for key, value in task.worker_env.items():
+        os.environ.setdefault(key, str(value))
+    store = JobStore(task.output)
+    name = task.shard.name
+    existing = store.read_marker(name)
+    if existing is not None:
+        return ShardResult.from_dict(existing)
+    attempt = new_attempt_id()
+    runner, setup_s = get_runner(task.runner_factory, task.cfg, task.config_hash)
+    kind = writer_kind(task.cfg)
+    keep = task.cfg.get("keep", "all")
+    if store.local:
+        shard_dir = store.staging_dir(name, attempt)
+        tmp_root = None
+    else:
+        tmp_root = tempfile.mkdtemp(prefix=f"simfarm-{name}-")
+        shard_dir = os.path.join(tmp_root, name)
+    writer = None
+    records: list[EpisodeRecord] = []
+    try:
+        for index in task.shard.episode_indices:
+            te = time.perf_counter()
+            try:
+                episode = runner.run(index)
+            except EpisodeError as exc:
+                record = EpisodeRecord(index=index, status="failed", error=_error_text(exc), wall_time_s=time.perf_counter() - te)
+            else:
+                kept = keep == "all" or episode.success
+                record = EpisodeRecord(
+                    index=index,
+                    status="kept" if kept else "dropped",
+                    success=episode.success,
+                    length=episode.length,
+                )
+                if kept and kind != "none":
+                    if writer is None:
+                        writer = _open_writer(kind, shard_dir, task, episode)
+                    writer.add_episode(episode)
+                record.wall_time_s = time.perf_counter() - te
+            records.append(record)
+            if on_episode is not None:
+                on_episode(record)
+        rel = None
+        if writer is not None:
+            writer.close()
+            writer = None
+            rel = store.publish(name, attempt, shard_dir)
+        result = ShardResult(
+            shard_index=task.shard.index,
+            name=name,
+            dir=rel,
+            config_hash=task.config_hash,
+            attempt=attempt,
+            episodes=records,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            runner_setup_s=setup_s,
+            wall_time_s=time.perf_counter() - t0,
+        )
+        store.write_marker(name, result.to_dict())
+        return result
+    finally:
+        if writer is not None:
+            writer.abort()
+        if tmp_root is not None:
+            shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _open_writer(kind: str, shard_dir: str, task: ShardTask, first_episode):
+    from simfarm.writers import DatasetSpec, make_shard_writer, spec_options
+
+    writer_cfg = task.cfg.get("writer") or {}
+    options = spec_options(writer_cfg) if isinstance(writer_cfg, dict) else {}
+    spec = DatasetSpec.from_episode(first_episode, **options)
+    return make_shard_writer(kind, shard_dir, spec, task.shard.index)
+
+
+def _error_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if exc.__cause__ is not None and str(exc.__cause__) not in text:
+        text += f" (cause: {type(exc.__cause__).__name__}: {exc.__cause__})"
+    return text
+
+
+def format_exception(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc, limit=5))

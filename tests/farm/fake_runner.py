@@ -1,0 +1,60 @@
+"""A fast synthetic episode runner for the farm's tests (the farm's runner contract, no physics).
+
+Episodes are deterministic in (seed, index): small images, a few steps. Content options come from
+the job config's `fake` mapping; behaviour that must not change the config hash (sleeping, crashing
+a worker once, logging calls) comes from the SIMFARM_FAKE environment variable (JSON), which Ray
+workers inherit from the process that started Ray.
+
+    fake.fail: [episode indices]       runner.run raises EpisodeError for these
+    fake.unsuccessful: [indices]       the task fails (success False) but the episode completes
+    SIMFARM_FAKE={"sleep_s": 0.2}      sleep per episode (to kill a job mid-way)
+    SIMFARM_FAKE={"crash_once": {"episode": 7, "flag": "/tmp/x"}}   os._exit(1) the first time
+    SIMFARM_FAKE={"calls_log": "/tmp/calls"}   append "pid index" per run() call
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from simfarm.episode import Episode
+from simfarm.errors import EpisodeError
+from simfarm.writers.synthetic import synthetic_episode
+
+
+class FakeRunner:
+    def __init__(self, cfg: dict[str, Any]):
+        self.seed = int(cfg["seed"])
+        self.options = dict(cfg.get("fake") or {})
+        self.behaviour = json.loads(os.environ.get("SIMFARM_FAKE", "{}"))
+        self.closed = False
+
+    def run(self, episode_index: int) -> Episode:
+        if self.behaviour.get("calls_log"):
+            with open(self.behaviour["calls_log"], "a") as f:
+                f.write(f"{os.getpid()} {episode_index}\n")
+        crash = self.behaviour.get("crash_once")
+        if crash and crash["episode"] == episode_index and not os.path.exists(crash["flag"]):
+            open(crash["flag"], "w").close()
+            os._exit(1)  # a worker dying mid-shard, as a segfault or an OOM kill would
+        if self.behaviour.get("sleep_s"):
+            time.sleep(float(self.behaviour["sleep_s"]))
+        if episode_index in self.options.get("fail", []):
+            raise EpisodeError(f"episode {episode_index}: simulated physics divergence (qacc is NaN)")
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, episode_index]))
+        length = 4 + int(rng.integers(0, 4))
+        success = episode_index not in self.options.get("unsuccessful", [])
+        return synthetic_episode(
+            episode_index, length, cameras={"workspace": (32, 32)}, rng=rng, success=success, physics_size=5
+        )
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def make_fake_runner(cfg: dict[str, Any]) -> FakeRunner:
+    return FakeRunner(cfg)
