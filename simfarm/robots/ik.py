@@ -1,0 +1,121 @@
+"""Damped least-squares IK on MuJoCo's own Jacobians, on a private scratch MjData.
+
+The live MjData is only read (base pose, mocap bodies); every trial configuration is written to
+the handle's scratch data, so IK never disturbs the simulation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mujoco
+import numpy as np
+
+if TYPE_CHECKING:
+    from simfarm.robots.handle import RobotHandle
+
+DAMPING = 0.02  # lambda of DLS, in metres/radians: keeps steps bounded near singularities
+NULLSPACE_GAIN = 0.1  # per iteration, pull towards the home posture inside the task's nullspace
+MAX_ITERATIONS = 6
+TOL_POS_M = 1e-4
+TOL_ROT_RAD = 1e-3
+# Past these residuals the target is treated as unreachable (see RobotHandle._ee_delta).
+UNREACHABLE_POS_M = 0.01
+UNREACHABLE_ROT_RAD = 0.05
+LIMIT_MARGIN_RAD = 1e-3
+
+
+def _load(handle: RobotHandle, data: mujoco.MjData, scratch: mujoco.MjData, q: np.ndarray) -> None:
+    scratch.qpos[:] = data.qpos
+    if handle.model.nmocap:
+        scratch.mocap_pos[:] = data.mocap_pos
+        scratch.mocap_quat[:] = data.mocap_quat
+    scratch.qpos[handle.arm_qpos_adr] = q
+    mujoco.mj_kinematics(handle.model, scratch)
+
+
+def _mount_frame(handle: RobotHandle, scratch: mujoco.MjData) -> tuple[np.ndarray, np.ndarray]:
+    return scratch.xpos[handle.mount_body_id], scratch.xmat[handle.mount_body_id].reshape(3, 3)
+
+
+def mount_tcp_pose(
+    handle: RobotHandle, data: mujoco.MjData, scratch: mujoco.MjData, q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """mount_T_tcp (position, quaternion) of joint configuration `q`, by forward kinematics."""
+    _load(handle, data, scratch, q)
+    mount_pos, mount_mat = _mount_frame(handle, scratch)
+    pos = mount_mat.T @ (scratch.site_xpos[handle.tcp_site_id] - mount_pos)
+    mat = mount_mat.T @ scratch.site_xmat[handle.tcp_site_id].reshape(3, 3)
+    quat = np.empty(4)
+    mujoco.mju_mat2Quat(quat, mat.ravel())
+    return pos, quat
+
+
+def rotate_quat(quat: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
+    """`quat` rotated by the axis-angle `rotvec` expressed in the same (outer) frame."""
+    angle = float(np.linalg.norm(rotvec))
+    if angle < 1e-12:
+        return quat
+    dq = np.empty(4)
+    mujoco.mju_axisAngle2Quat(dq, rotvec / angle, angle)
+    out = np.empty(4)
+    mujoco.mju_mulQuat(out, dq, quat)
+    mujoco.mju_normalize4(out)
+    return out
+
+
+def solve(
+    handle: RobotHandle,
+    data: mujoco.MjData,
+    scratch: mujoco.MjData,
+    q_start: np.ndarray,
+    mount_target_pos: np.ndarray,
+    mount_target_quat: np.ndarray,
+) -> tuple[np.ndarray, float, float]:
+    """Joint positions reaching mount_T_target from `q_start`; returns (q, position error m, rotation error rad)."""
+    model = handle.model
+    dofs = handle.arm_dof_adr
+    lo = handle.arm_limits[:, 0] + LIMIT_MARGIN_RAD
+    hi = handle.arm_limits[:, 1] - LIMIT_MARGIN_RAD
+    n = dofs.size
+    jacp = np.empty((3, model.nv))
+    jacr = np.empty((3, model.nv))
+    err = np.empty(6)
+    cur_quat = np.empty(4)
+    target_world_quat = np.empty(4)
+    err_local = np.empty(3)
+    damping_sq = np.eye(6) * DAMPING**2
+
+    q = np.clip(np.asarray(q_start, dtype=np.float64), lo, hi)
+    _load(handle, data, scratch, q)
+    mount_pos, mount_mat = _mount_frame(handle, scratch)
+    world_target_pos = mount_pos + mount_mat @ mount_target_pos
+    mount_quat = np.empty(4)
+    mujoco.mju_mat2Quat(mount_quat, mount_mat.ravel())
+    mujoco.mju_mulQuat(target_world_quat, mount_quat, mount_target_quat)
+
+    site = handle.tcp_site_id
+    pos_err = rot_err = 0.0
+    for it in range(MAX_ITERATIONS + 1):
+        site_mat = scratch.site_xmat[site]
+        err[:3] = world_target_pos - scratch.site_xpos[site]
+        mujoco.mju_mat2Quat(cur_quat, site_mat)
+        # subQuat gives the rotation in the current TCP frame; the Jacobian is in world axes.
+        mujoco.mju_subQuat(err_local, target_world_quat, cur_quat)
+        err[3:] = site_mat.reshape(3, 3) @ err_local
+        pos_err = float(np.linalg.norm(err[:3]))
+        rot_err = float(np.linalg.norm(err[3:]))
+        if (pos_err < TOL_POS_M and rot_err < TOL_ROT_RAD) or it == MAX_ITERATIONS:
+            break
+        mujoco.mj_comPos(model, scratch)
+        mujoco.mj_jacSite(model, scratch, jacp, jacr, site)
+        jac = np.vstack([jacp[:, dofs], jacr[:, dofs]])
+        # DLS: dq = J^T (J J^T + lambda^2 I)^-1 e, and its pseudo-inverse for the nullspace term.
+        inv_solve = np.linalg.solve(jac @ jac.T + damping_sq, np.column_stack([err, jac]))
+        dq = jac.T @ inv_solve[:, 0]
+        nullspace = np.eye(n) - jac.T @ inv_solve[:, 1:]
+        dq += nullspace @ (NULLSPACE_GAIN * (handle.arm_home_qpos - q))
+        q = np.clip(q + dq, lo, hi)
+        scratch.qpos[handle.arm_qpos_adr] = q
+        mujoco.mj_kinematics(model, scratch)
+    return q, pos_err, rot_err
