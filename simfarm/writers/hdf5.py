@@ -105,8 +105,12 @@ def _shift(arr: np.ndarray) -> np.ndarray:
 
 
 def is_valid_demo(g: int, fraction: float) -> bool:
-    """Deterministic, evenly spread validation split: demo g is in it when floor crosses an integer."""
-    return int((g + 1) * fraction) > int(g * fraction)
+    """Deterministic, evenly spread validation split: demo g is in it when (g + 0.5) * fraction crosses an integer.
+
+    The half offset puts the first validation demo mid-way through the first 1/fraction demos, so
+    small datasets get one too.
+    """
+    return int((g + 1) * fraction + 0.5) > int(g * fraction + 0.5)
 
 
 def finalize_hdf5(output_dir: str | os.PathLike, shard_dirs: list, fs=None) -> dict[str, Any]:

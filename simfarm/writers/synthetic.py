@@ -63,3 +63,37 @@ def synthetic_episode(index: int, length: int, cameras: dict[str, tuple[int, int
     }
     return Episode(index=index, task=task, instruction=instruction or f"put the cube in the bowl ({task})",
                    fps=fps, steps=steps, images=images, metadata=metadata)
+
+
+def write_synthetic_dataset(output_dir, kind: str = "lerobot", shard_lengths: list[list[int]] | None = None,
+                            shards_dir=None, cameras: dict[str, tuple[int, int]] | None = None,
+                            tasks: tuple[str, ...] = ("pick_place", "push"), **spec_options):
+    """Write and finalize a dataset of synthetic episodes; returns (info, shard_dirs, episodes).
+
+    `shard_lengths[k]` lists the episode lengths of shard k; tasks alternate over episodes.
+    """
+    from pathlib import Path
+
+    from simfarm.writers import DatasetSpec, finalize, make_shard_writer
+
+    shard_lengths = shard_lengths or [[6, 9], [7]]
+    shards_dir = Path(shards_dir) if shards_dir is not None else Path(str(output_dir) + ".shards")
+    episodes: list[Episode] = []
+    shard_dirs = []
+    spec = None
+    i = 0
+    for k, lengths in enumerate(shard_lengths):
+        shard_dir = shards_dir / f"shard-{k:05d}"
+        group = []
+        for n in lengths:
+            task = tasks[i % len(tasks)]
+            group.append(synthetic_episode(i, n, cameras=cameras, task=task, success=(i % 3 != 2)))
+            i += 1
+        spec = spec or DatasetSpec.from_episode(group[0], **spec_options)
+        with make_shard_writer(kind, shard_dir, spec, k) as writer:
+            for ep in group:
+                writer.add_episode(ep)
+        episodes.extend(group)
+        shard_dirs.append(shard_dir)
+    info = finalize(kind, output_dir, shard_dirs)
+    return info, shard_dirs, episodes
