@@ -10,6 +10,7 @@ workers inherit from the process that started Ray.
     SIMFARM_FAKE={"sleep_s": 0.2}      sleep per episode (to kill a job mid-way)
     SIMFARM_FAKE={"crash_once": {"episode": 7, "flag": "/tmp/x"}}   os._exit(1) the first time
     SIMFARM_FAKE={"calls_log": "/tmp/calls"}   append "pid index" per run() call
+    fake.behaviour_file: PATH          the same JSON read from a file at each call
 """
 
 from __future__ import annotations
@@ -30,19 +31,30 @@ class FakeRunner:
     def __init__(self, cfg: dict[str, Any]):
         self.seed = int(cfg["seed"])
         self.options = dict(cfg.get("fake") or {})
-        self.behaviour = json.loads(os.environ.get("SIMFARM_FAKE", "{}"))
         self.closed = False
 
+    @property
+    def behaviour(self) -> dict[str, Any]:
+        # Read at every call: a Ray worker's environment is fixed when Ray starts, so tests that
+        # share one Ray session name a JSON file instead (`fake.behaviour_file`).
+        out = json.loads(os.environ.get("SIMFARM_FAKE", "{}"))
+        path = self.options.get("behaviour_file")
+        if path and os.path.exists(path):
+            with open(path) as f:
+                out.update(json.load(f))
+        return out
+
     def run(self, episode_index: int) -> Episode:
-        if self.behaviour.get("calls_log"):
-            with open(self.behaviour["calls_log"], "a") as f:
+        behaviour = self.behaviour
+        if behaviour.get("calls_log"):
+            with open(behaviour["calls_log"], "a") as f:
                 f.write(f"{os.getpid()} {episode_index}\n")
-        crash = self.behaviour.get("crash_once")
+        crash = behaviour.get("crash_once")
         if crash and crash["episode"] == episode_index and not os.path.exists(crash["flag"]):
             open(crash["flag"], "w").close()
             os._exit(1)  # a worker dying mid-shard, as a segfault or an OOM kill would
-        if self.behaviour.get("sleep_s"):
-            time.sleep(float(self.behaviour["sleep_s"]))
+        if behaviour.get("sleep_s"):
+            time.sleep(float(behaviour["sleep_s"]))
         if episode_index in self.options.get("fail", []):
             raise EpisodeError(f"episode {episode_index}: simulated physics divergence (qacc is NaN)")
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, episode_index]))

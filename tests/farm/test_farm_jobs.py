@@ -1,0 +1,137 @@
+"""Jobs on a real local Ray (one session for the module): determinism, crashes, budget, resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import FAKE_FACTORY, job_config
+from helpers import assert_same_content, calls, dataset_content, episode_indices
+
+from simfarm.config import config_hash
+from simfarm.errors import FarmError
+from simfarm.farm import JobStore, plan_shards, run_job
+from simfarm.farm.shard import ShardTask, run_shard
+
+
+def with_behaviour(cfg, path, **behaviour):
+    """Point the fake runner at a behaviour file (workers of a shared Ray session read it per call)."""
+    path.write_text(json.dumps(behaviour))
+    cfg.setdefault("fake", {})["behaviour_file"] = str(path)
+    return cfg
+
+
+def run(cfg, **kw):
+    return run_job(cfg, runner_factory=FAKE_FACTORY, show_progress=False, **kw)
+
+
+def test_two_workers_and_one_worker_give_identical_content(ray_session, tmp_path):
+    r1 = run(job_config(tmp_path / "w1", workers=1))
+    r2 = run(job_config(tmp_path / "w2", workers=2))
+    assert r1["episodes"]["kept"] == r2["episodes"]["kept"] == 12
+    assert episode_indices(tmp_path / "w2") == list(range(12))
+    assert_same_content(dataset_content(tmp_path / "w1"), dataset_content(tmp_path / "w2"))
+
+
+def test_killed_worker_loses_no_episode_and_duplicates_none(ray_session, tmp_path):
+    log = tmp_path / "calls"
+    cfg = with_behaviour(
+        job_config(tmp_path / "out", workers=2),
+        tmp_path / "behaviour.json",
+        crash_once={"episode": 7, "flag": str(tmp_path / "crashed")},
+        calls_log=str(log),
+    )
+    report = run(cfg)
+    assert (tmp_path / "crashed").exists()  # the worker really died once
+    assert report["episodes"]["kept"] == 12
+    assert episode_indices(tmp_path / "out") == list(range(12))
+    ran = calls(log)
+    # Only the crashed shard (episodes 6..8) ran twice, from its start; nothing else repeated.
+    assert sorted(ran) == sorted(list(range(12)) + [6, 7])
+    reference = run(job_config(tmp_path / "ref", workers=1))
+    assert reference["episodes"]["kept"] == 12
+    assert_same_content(dataset_content(tmp_path / "out"), dataset_content(tmp_path / "ref"))
+
+
+def test_failure_budget_stops_the_job_and_keeps_finished_shards_valid(ray_session, tmp_path):
+    out = tmp_path / "out"
+    cfg = job_config(out, workers=1, max_failures=1, **{"fake.fail": [1, 4]})
+    with pytest.raises(FarmError, match=r"failure budget spent: 2 episodes failed, more than max_failures=1") as info:
+        run(cfg)
+    assert "episode 1: EpisodeError" in str(info.value) and "max_failures=12" in str(info.value)
+    store = JobStore(str(out))
+    assert not store.is_finished()
+    markers = store.markers()
+    assert "shard-000000" in markers and len(markers) < 4
+    for m in markers.values():
+        assert (out / m["dir"] / "manifest.json").exists()
+    # Resuming with a larger budget finishes the job without re-running the finished shards.
+    cfg["max_failures"] = 5
+    report = run(cfg)
+    assert report["episodes"]["failed"] == 2 and report["episodes"]["kept"] == 10
+    assert {f["episode_index"] for f in report["failures"]} == {1, 4}
+    assert "simulated physics divergence" in report["failures"][0]["error"]
+    assert report["shards"]["resumed"] == len(markers)
+    assert episode_indices(out) == list(range(10))  # finalize re-indexes the kept episodes
+
+
+def test_finished_output_refuses_to_be_overwritten_unless_asked(ray_session, tmp_path):
+    out = tmp_path / "out"
+    run(job_config(out, episodes=3))
+    job = json.loads((out / "job.json").read_text())
+    with pytest.raises(FarmError, match="already holds a finished job"):
+        run(job_config(out, episodes=3))
+    with pytest.raises(FarmError, match="already holds a finished job"):
+        run(job_config(out, episodes=6))
+    report = run(job_config(out, episodes=6, overwrite=True))
+    assert report["episodes"]["kept"] == 6 and job["episodes"]["kept"] == 3
+    assert json.loads((out / "meta" / "info.json").read_text())["total_episodes"] == 6
+
+
+def test_resume_keeps_finished_shards_and_redoes_half_written_ones(ray_session, tmp_path):
+    out = tmp_path / "out"
+    log = tmp_path / "calls"
+    cfg = with_behaviour(job_config(out, workers=2), tmp_path / "behaviour.json", calls_log=str(log))
+    reference = run(job_config(tmp_path / "ref", workers=2))
+    # A driver that died mid-job left: two finished (marked) shards, one half-written staging
+    # folder, one published folder without a marker (killed between rename and marker).
+    JobStore(str(out)).write_state(_state(cfg))
+    plan = plan_shards(12, 3)
+    for shard in plan[:2]:
+        run_shard(ShardTask(output=str(out), shard=shard, cfg=cfg, config_hash=config_hash(cfg), runner_factory=FAKE_FACTORY))
+    half = out / ".simfarm" / "staging" / "shard-000002-deadbeef"
+    half.mkdir(parents=True)
+    (half / "data.parquet").write_bytes(b"half a file")
+    unmarked = out / ".simfarm" / "shards" / "shard-000003"
+    unmarked.mkdir(parents=True)
+    (unmarked / "garbage.mp4").write_bytes(b"\x00")
+    assert sorted(calls(log)) == list(range(6))
+    report = run(cfg)
+    assert sorted(calls(log)) == list(range(12))  # shards 0 and 1 were not run again
+    assert report["shards"] == {"total": 4, "run_this_session": 2, "resumed": 2}
+    assert not half.exists()
+    assert reference["episodes"]["kept"] == report["episodes"]["kept"] == 12
+    assert_same_content(dataset_content(out), dataset_content(tmp_path / "ref"))
+
+
+def test_keep_success_drops_failed_tasks_but_counts_them(ray_session, tmp_path):
+    cfg = job_config(tmp_path / "out", keep="success", episodes=6, **{"fake.unsuccessful": [0, 4]})
+    report = run(cfg)
+    assert report["episodes"]["kept"] == 4 and report["episodes"]["dropped"] == 2
+    assert report["success_rate"] == pytest.approx(4 / 6)
+    assert episode_indices(tmp_path / "out") == list(range(4))  # re-indexed contiguously by finalize
+
+
+def test_job_report_has_timings_throughput_and_versions(ray_session, tmp_path):
+    report = run(job_config(tmp_path / "out", episodes=3))
+    on_disk = json.loads((tmp_path / "out" / "job.json").read_text())
+    assert on_disk["config_hash"] == report["config_hash"]
+    assert set(on_disk["versions"]) == {"simfarm", "mujoco", "ray", "python"}
+    assert on_disk["throughput"]["episodes_per_s"] > 0 and on_disk["throughput"]["frames_per_s"] > 0
+    assert on_disk["timings"]["run_s"] > 0 and on_disk["workers"] == 2
+
+
+def _state(cfg):
+    from simfarm.farm.execute import _content
+
+    return {"config_hash": config_hash(cfg), "content": _content(cfg), "config": cfg}
