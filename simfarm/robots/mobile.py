@@ -20,10 +20,10 @@ BUMPER_DEPTH_M = 0.04
 BASE_MASS_KG = 45.0
 BASE_JOINTS = ("base_x", "base_y", "base_yaw")
 BASE_ACTUATORS = ("act_base_x", "act_base_y", "act_base_yaw")
-# Velocity-tracking gains: a ~0.15 s time constant on the base's own mass, force limits like
+# Velocity-tracking gains: a ~0.03 s time constant on the base's own mass, force limits like
 # a small indoor platform's drive.
-KV_LINEAR_NS_PER_M = 300.0
-KV_YAW_NMS_PER_RAD = 60.0
+KV_LINEAR_NS_PER_M = 1500.0
+KV_YAW_NMS_PER_RAD = 300.0
 FORCE_LIMIT_N = 400.0
 TORQUE_LIMIT_NM = 120.0
 
