@@ -46,7 +46,9 @@ def step(model, data, handle, action, mode: str, substeps: int = CONTROL_SUBSTEP
     mujoco.mj_step(model, data, nstep=substeps)
 
 
-def drive_tcp_to(model, data, handle, target_world, gripper: float, max_steps: int = 60, tol_m: float = 0.003) -> None:
+def drive_tcp_to(
+    model, data, handle, target_world, gripper: float, max_steps: int = 60, tol_m: float = 0.003
+) -> None:
     """Closed-loop ee_delta steps (at most 5 cm each) until the TCP is within tol of target."""
     for _ in range(max_steps):
         pos, _ = handle.ee_pose(data)

@@ -16,7 +16,9 @@ def robot():
     return make_robot("arm")
 
 
-@pytest.mark.parametrize("integrator", [mujoco.mjtIntegrator.mjINT_EULER, mujoco.mjtIntegrator.mjINT_IMPLICITFAST])
+@pytest.mark.parametrize(
+    "integrator", [mujoco.mjtIntegrator.mjINT_EULER, mujoco.mjtIntegrator.mjINT_IMPLICITFAST]
+)
 def test_position_control_holds_home_pose_under_gravity(robot, integrator):
     model, data, handle = build_scene(robot, integrator=integrator)
     start, _ = handle.ee_pose(data)
@@ -34,7 +36,9 @@ def test_reset_sets_controls_that_hold_the_pose_at_the_first_step(robot):
     assert np.abs(data.qpos[handle.arm_qpos_adr] - before).max() < 1e-5
 
 
-@pytest.mark.parametrize("integrator", [mujoco.mjtIntegrator.mjINT_EULER, mujoco.mjtIntegrator.mjINT_IMPLICITFAST])
+@pytest.mark.parametrize(
+    "integrator", [mujoco.mjtIntegrator.mjINT_EULER, mujoco.mjtIntegrator.mjINT_IMPLICITFAST]
+)
 def test_joint_pos_reaches_joint_targets(robot, integrator):
     model, data, handle = build_scene(robot, integrator=integrator)
     target = np.array([0.5, 0.2, -0.3, -1.8, 0.4, 2.2, -0.5])
@@ -132,7 +136,11 @@ def test_ik_leaves_the_live_data_untouched(robot):
     model, data, handle = build_scene(robot)
     qpos, qvel, xpos = data.qpos.copy(), data.qvel.copy(), data.xpos.copy()
     handle.apply_action(data, np.r_[0.05, -0.05, 0.05, 0.2, 0.2, 0.2, 1.0], "ee_delta")
-    assert np.array_equal(data.qpos, qpos) and np.array_equal(data.qvel, qvel) and np.array_equal(data.xpos, xpos)
+    assert (
+        np.array_equal(data.qpos, qpos)
+        and np.array_equal(data.qvel, qvel)
+        and np.array_equal(data.xpos, xpos)
+    )
     assert not np.allclose(data.ctrl[handle.arm_ctrl_idx], qpos[handle.arm_qpos_adr])
 
 

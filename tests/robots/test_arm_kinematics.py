@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from simfarm.robots import make_robot
-from simfarm.robots.panda import DH_A_M, DH_D_M, JOINT_LIMITS_RAD, TCP_OFFSET_M, dh_forward_kinematics
+from simfarm.robots.panda import (
+    DH_A_M,
+    DH_D_M,
+    JOINT_LIMITS_RAD,
+    TCP_OFFSET_M,
+    dh_forward_kinematics,
+)
 
 PUBLISHED_LIMITS = [
     (-2.8973, 2.8973),
@@ -49,7 +55,9 @@ def test_forward_kinematics_match_modified_dh_at_random_configurations(arm):
         # flange = link7 origin + 0.107 along link7's z
         flange_world = data.xpos[flange] + data.xmat[flange].reshape(3, 3) @ [0, 0, 0.107]
         assert np.linalg.norm(flange_world - (mount + base_T_flange[:3, 3])) < 1e-3
-        assert np.linalg.norm(data.site_xpos[handle.tcp_site_id] - (mount + base_T_tcp[:3, 3])) < 1e-3
+        assert (
+            np.linalg.norm(data.site_xpos[handle.tcp_site_id] - (mount + base_T_tcp[:3, 3])) < 1e-3
+        )
         # The TCP's approach axis is the flange's z axis.
         tcp_z = data.site_xmat[handle.tcp_site_id].reshape(3, 3)[:, 2]
         assert np.allclose(tcp_z, base_T_tcp[:3, 2], atol=1e-6)

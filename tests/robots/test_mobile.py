@@ -80,7 +80,8 @@ def test_bumper_pushes_a_box():
     assert abs(data.xpos[box_id][1]) < 0.1
     bumper = model.geom("robot/bumper").id
     touching = [
-        {int(c.geom1), int(c.geom2)} == {bumper, model.geom("box0/geom").id} for c in data.contact[: data.ncon]
+        {int(c.geom1), int(c.geom2)} == {bumper, model.geom("box0/geom").id}
+        for c in data.contact[: data.ncon]
     ]
     assert any(touching)
 
@@ -90,7 +91,14 @@ def test_mobile_base_has_no_arm_modes():
     model, data, handle = build_scene(robot)
     assert robot.has_base and not robot.has_arm
     assert handle.control_modes == ("base_vel",)
-    assert handle.state_names() == ["base_x", "base_y", "base_yaw", "base_vx", "base_vy", "base_yaw_rate"]
+    assert handle.state_names() == [
+        "base_x",
+        "base_y",
+        "base_yaw",
+        "base_vx",
+        "base_vy",
+        "base_yaw_rate",
+    ]
     with pytest.raises(RobotError, match="base_vel"):
         handle.apply_action(data, np.zeros(7), "ee_delta")
     with pytest.raises(RobotError, match=r"expected \(3,\)"):
@@ -112,7 +120,9 @@ def test_mobile_arm_drives_and_reaches_in_one_action():
     base = _base_xy_yaw(handle, data)
     assert base[0] == pytest.approx(0.2, abs=0.04)
     assert moved == pytest.approx([base[0], 0.0, 0.1], abs=0.01)
-    assert data.xmat[model.body("robot/base").id].reshape(3, 3)[:, 2] == pytest.approx([0, 0, 1], abs=1e-9)
+    assert data.xmat[model.body("robot/base").id].reshape(3, 3)[:, 2] == pytest.approx(
+        [0, 0, 1], abs=1e-9
+    )
 
 
 def test_mobile_arm_holds_the_arm_while_the_base_turns():
