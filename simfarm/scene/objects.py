@@ -1,0 +1,156 @@
+"""Procedural object families built from primitives.
+
+Each family turns its sampled dimensions into a bounding box (the sampler's footprint) and a list of
+primitive parts (the builder's geoms). An object's frame sits at the centre of its bounding box, so
+an object resting on a surface at height z_top has pos z = z_top + size_z / 2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from simfarm.errors import SceneError
+from simfarm.scene.spec import SceneObject
+
+_BOX, _CYL, _SPHERE, _CAPSULE = (mujoco.mjtGeom.mjGEOM_BOX, mujoco.mjtGeom.mjGEOM_CYLINDER,
+                                 mujoco.mjtGeom.mjGEOM_SPHERE, mujoco.mjtGeom.mjGEOM_CAPSULE)
+ROLLING = ("ball", "fruit")
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    type: int
+    size: tuple[float, ...]
+    pos: tuple[float, float, float]
+    quat: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+
+    def volume(self) -> float:
+        s = self.size
+        if self.type == _BOX:
+            return 8 * s[0] * s[1] * s[2]
+        if self.type == _CYL:
+            return math.pi * s[0] ** 2 * 2 * s[1]
+        if self.type == _SPHERE:
+            return 4 / 3 * math.pi * s[0] ** 3
+        return math.pi * s[0] ** 2 * 2 * s[1] + 4 / 3 * math.pi * s[0] ** 3
+
+
+def object_extents(family: str, dims: dict[str, float]) -> tuple[float, float, float]:
+    """Bounding box (x, y, z) of a family with the given dimensions."""
+    if family == "block":
+        return (dims["side"],) * 3
+    if family in ("can", "bottle", "bowl", "plate"):
+        return (2 * dims["radius"], 2 * dims["radius"], dims["height"])
+    if family == "mug":
+        return (2 * dims["radius"] + 0.035, 2 * dims["radius"], dims["height"])
+    if family in ("ball", "fruit"):
+        return (2 * dims["radius"],) * 3
+    if family in ("box", "book"):
+        return (dims["depth"], dims["width"], dims["height"])
+    if family == "bar":
+        return (dims["length"], 2 * dims["radius"], 2 * dims["radius"])
+    if family == "hammer":
+        return (dims["length"], 0.09, 2 * dims["radius"])
+    raise SceneError(f"unknown object family {family!r}")
+
+
+def object_parts(obj: SceneObject) -> list[Part]:
+    """The primitive parts of an object, in its own frame (centre of its bounding box)."""
+    dims = obj.params["dims"]
+    sx, sy, sz = obj.size
+    fam = obj.family
+    if fam in ("block", "book"):
+        return [Part("body", _BOX, (sx / 2, sy / 2, sz / 2), (0, 0, 0))]
+    if fam in ("can", "plate"):
+        return [Part("body", _CYL, (dims["radius"], sz / 2), (0, 0, 0))]
+    if fam in ("ball", "fruit"):
+        return [Part("body", _SPHERE, (dims["radius"],), (0, 0, 0))]
+    if fam == "bottle":
+        r, h = dims["radius"], sz
+        body_h = 0.68 * h
+        neck_r = 0.4 * r
+        return [
+            Part("body", _CYL, (r, body_h / 2), (0, 0, -h / 2 + body_h / 2)),
+            Part("neck", _CYL, (neck_r, (h - body_h) / 2), (0, 0, h / 2 - (h - body_h) / 2)),
+        ]
+    if fam == "mug":
+        r, h = dims["radius"], sz
+        cx = -0.0175  # the cup sits left of the bbox centre, the handle right
+        return [
+            Part("body", _CYL, (r, h / 2), (cx, 0, 0)),
+            Part("handle", _BOX, (0.006, 0.008, h * 0.32), (cx + r + 0.025, 0, 0)),
+            Part("handle_top", _BOX, (0.0145, 0.008, 0.006), (cx + r + 0.0135, 0, h * 0.32 - 0.006)),
+            Part("handle_bottom", _BOX, (0.0145, 0.008, 0.006), (cx + r + 0.0135, 0, -h * 0.32 + 0.006)),
+        ]
+    if fam == "bowl":
+        return _open_container(dims["radius"], sz, round_=True)
+    if fam == "box":
+        return _open_container(None, sz, round_=False, half_xy=(sx / 2, sy / 2))
+    if fam == "bar":
+        return [Part("body", _BOX, (sx / 2, sy / 2, sz / 2), (0, 0, 0))]
+    if fam == "hammer":
+        head_x = 0.025
+        return [
+            Part("handle", _BOX, (sx / 2 - head_x, dims["radius"], sz / 2), (-head_x, 0, 0)),
+            Part("head", _BOX, (head_x, sy / 2, sz / 2), (sx / 2 - head_x, 0, 0)),
+        ]
+    raise SceneError(f"unknown object family {fam!r}")
+
+
+def _open_container(radius, height, round_: bool, half_xy=(0.0, 0.0)) -> list[Part]:
+    wall, floor = 0.006, 0.008
+    parts = []
+    if round_:
+        parts.append(Part("bottom", _CYL, (radius * 0.75, floor / 2), (0, 0, -height / 2 + floor / 2)))
+        n = 10
+        seg = 2 * radius * math.tan(math.pi / n) / 2 + 0.002
+        for k in range(n):
+            a = 2 * math.pi * k / n
+            c = radius - wall / 2
+            # The wall ring leans out like a bowl's rim would; upright boxes keep contacts simple.
+            parts.append(Part(f"wall_{k}", _BOX, (wall / 2, seg, height / 2),
+                              (c * math.cos(a), c * math.sin(a), 0), (math.cos(a / 2), 0, 0, math.sin(a / 2))))
+        return parts
+    hx, hy = half_xy
+    parts.append(Part("bottom", _BOX, (hx, hy, floor / 2), (0, 0, -height / 2 + floor / 2)))
+    parts.append(Part("wall_0", _BOX, (wall / 2, hy, height / 2), (hx - wall / 2, 0, 0)))
+    parts.append(Part("wall_1", _BOX, (wall / 2, hy, height / 2), (-hx + wall / 2, 0, 0)))
+    parts.append(Part("wall_2", _BOX, (hx - wall, wall / 2, height / 2), (0, hy - wall / 2, 0)))
+    parts.append(Part("wall_3", _BOX, (hx - wall, wall / 2, height / 2), (0, -hy + wall / 2, 0)))
+    return parts
+
+
+def add_object(parent: mujoco.MjsBody, obj: SceneObject, material: str | None) -> mujoco.MjsBody:
+    """Add the object's free body `obj/<name>` with its parts; masses split by part volume."""
+    name = f"obj/{obj.name}"
+    body = parent.add_body(name=name, pos=list(obj.pos), quat=list(obj.quat))
+    body.add_freejoint(name=f"{name}/free")
+    parts = object_parts(obj)
+    total = sum(p.volume() for p in parts)
+    rolling = obj.family in ROLLING
+    for p in parts:
+        size = list(p.size) + [0.0] * (3 - len(p.size))
+        kw = {"condim": 6, "friction": [1.0, 0.01, 0.002]} if rolling else {"condim": 4, "friction": [1.0, 0.01, 0.0001]}
+        g = body.add_geom(name=f"{name}/{p.name}", type=p.type, size=size, pos=list(p.pos), quat=list(p.quat),
+                          mass=obj.mass_kg * p.volume() / total, rgba=list(obj.rgba), **kw)
+        if material:
+            g.material = material
+    return body
+
+
+def sample_dims(size_m: dict[str, tuple[float, float]], rng: np.random.Generator) -> dict[str, float]:
+    """Draw each dimension uniformly from its range (rounded to 0.1 mm so JSON stays short)."""
+    return {k: round(float(rng.uniform(lo, hi)), 4) for k, (lo, hi) in sorted(size_m.items())}
+
+
+def object_volume(family: str, dims: dict[str, float]) -> float:
+    """Volume used for the object's mass (solid shapes; containers as their walls)."""
+    fake = SceneObject(name="x", family=family, category="", color="", rgba=(1, 1, 1, 1),
+                       size=object_extents(family, dims), params={"dims": dims}, mass_kg=1.0,
+                       pos=(0, 0, 0), quat=(1, 0, 0, 0), support="")
+    return sum(p.volume() for p in object_parts(fake))

@@ -1,0 +1,536 @@
+"""Sample a SceneSpec from a room program: floorplan, furniture, robot pose, objects, lights, cameras.
+
+Placement is semantic and collision-free by construction: furniture footprints (plus the floor kept
+free in front of them) never overlap each other, doorways or the robot; objects rest on support
+surfaces with margins and never overlap; the robot faces its workspace furniture with the workspace
+objects within reach. Every draw comes from the `rng` argument, in a fixed order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simfarm.errors import SceneError
+from simfarm.scene.catalog import Catalog, RoomProgram, load_catalog, load_program
+from simfarm.scene.furniture import furniture_params, furniture_surfaces, handle_local_positions
+from simfarm.scene.objects import object_extents, object_volume, sample_dims
+from simfarm.scene.robot_info import RobotInfo, robot_info, with_mount_height
+from simfarm.scene.spec import (
+    Camera,
+    Furniture,
+    Light,
+    Material,
+    Opening,
+    RobotPlacement,
+    Room,
+    SceneObject,
+    SceneSpec,
+    Surface,
+    Texture,
+    Wall,
+)
+
+MAX_ATTEMPTS = 25  # whole-scene retries before an impossible request raises SceneError
+PLACE_TRIES = 40  # per furniture piece / object
+OBJECT_MARGIN_M = 0.015
+DOORWAY_KEEPOUT_M = 0.9
+TROLLEY_CLEARANCE_M = 1.5
+WORKSPACE_KINDS = ("surface", "drawer", "trolley")
+
+
+@dataclass(frozen=True)
+class SceneRequest:
+    """What a task needs from a scene (see docs/contracts.md)."""
+
+    workspace: str | None = None  # "surface" | "drawer" | "trolley" | None (program default: surface)
+    min_workspace_objects: int = 0
+    need_receptacle: bool = False
+    trolley_clearance_m: float = TROLLEY_CLEARANCE_M
+
+    def __post_init__(self):
+        if self.workspace not in (None, *WORKSPACE_KINDS):
+            raise SceneError(f"SceneRequest.workspace: got {self.workspace!r}; accepted: {', '.join(WORKSPACE_KINDS)}, None")
+        if self.min_workspace_objects < 0:
+            raise SceneError(f"SceneRequest.min_workspace_objects: must be >= 0, got {self.min_workspace_objects}")
+
+
+@dataclass
+class _Rect:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def overlaps(self, o: _Rect) -> bool:
+        return self.x0 < o.x1 and o.x0 < self.x1 and self.y0 < o.y1 and o.y0 < self.y1
+
+    def inside(self, o: _Rect) -> bool:
+        return self.x0 >= o.x0 and self.y0 >= o.y0 and self.x1 <= o.x1 and self.y1 <= o.y1
+
+    def grow(self, m: float) -> _Rect:
+        return _Rect(self.x0 - m, self.y0 - m, self.x1 + m, self.y1 + m)
+
+
+@dataclass
+class _Layout:
+    """Occupancy of the floor while sampling: hard footprints and soft clearances per room."""
+
+    interiors: list[_Rect]
+    hard: list[_Rect] = field(default_factory=list)  # furniture bodies, robot
+    soft: list[_Rect] = field(default_factory=list)  # floor kept free (fronts, doorways); may overlap each other
+
+    def fits(self, body: _Rect, clear: _Rect, room: int) -> bool:
+        interior = self.interiors[room]
+        if not body.inside(interior) or not clear.inside(interior):
+            return False
+        if any(body.overlaps(r) for r in self.hard) or any(body.overlaps(r) for r in self.soft):
+            return False
+        return not any(clear.overlaps(r) for r in self.hard)
+
+
+class _Unsatisfied(Exception):
+    """One attempt failed on `constraint`; the sampler retries, then raises SceneError with it."""
+
+
+def sample_scene(
+    program: str | RoomProgram,
+    rng: np.random.Generator,
+    robot: Any = "arm",
+    request: SceneRequest | None = None,
+) -> SceneSpec:
+    """Sample a scene of `program` using only `rng`; SceneError names the constraint that could not be met."""
+    request = request or SceneRequest()
+    prog = program if isinstance(program, RoomProgram) else load_program(program)
+    catalog = load_catalog()
+    info = robot_info(robot)
+    kind = request.workspace or "surface"
+    candidates = prog.workspace.get(kind, ())
+    if not candidates:
+        raise SceneError(
+            f"room program {prog.name!r} ({prog.path}) offers no furniture for workspace={kind!r}: "
+            f"its `workspace.{kind}` list is missing; it has: {', '.join(prog.workspace) or 'none'}"
+        )
+    seed = _seed_of(rng)
+    reasons: dict[str, int] = {}
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return _sample_once(prog, catalog, rng, info, request, kind, seed)
+        except _Unsatisfied as exc:
+            reasons[str(exc)] = reasons.get(str(exc), 0) + 1
+    worst = max(reasons, key=reasons.get)
+    raise SceneError(
+        f"cannot sample a {prog.name!r} scene for robot {info.name!r} with {request} after {MAX_ATTEMPTS} attempts; "
+        f"unmet constraint: {worst}"
+    )
+
+
+def _seed_of(rng: np.random.Generator) -> tuple[int, ...]:
+    seq = getattr(rng.bit_generator, "seed_seq", None)
+    entropy = getattr(seq, "entropy", None)
+    if entropy is None:
+        return ()
+    values = [int(entropy)] if isinstance(entropy, (int, np.integer)) else [int(v) for v in entropy]
+    return tuple(values + [int(k) for k in getattr(seq, "spawn_key", ())])
+
+
+def _u(rng: np.random.Generator, lo_hi: tuple[float, float], digits: int = 4) -> float:
+    return round(float(rng.uniform(lo_hi[0], lo_hi[1])), digits)
+
+
+def _i(rng: np.random.Generator, lo_hi: tuple[int, int]) -> int:
+    return int(rng.integers(lo_hi[0], lo_hi[1] + 1))
+
+
+# Grid cells (col, row) of each floorplan shape; room 0 is always cell (0, 0).
+_SHAPES = {1: [[(0, 0)]], 2: [[(0, 0), (1, 0)], [(0, 0), (0, 1)]], 3: [[(0, 0), (1, 0), (2, 0)], [(0, 0), (1, 0), (0, 1)]],
+           4: [[(0, 0), (1, 0), (0, 1), (1, 1)]]}
+
+
+def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneRequest, ws_kind: str, seed) -> SceneSpec:
+    style = catalog.palettes[prog.styles[int(rng.integers(len(prog.styles)))]]
+    materials, textures = _style_materials(style)
+    rooms, walls, interiors, door_zones = _floorplan(prog, rng)
+    layout = _Layout(interiors=interiors, soft=list(door_zones))
+    furniture: list[Furniture] = []
+    counters: dict[str, int] = {}
+
+    def new_piece(kind: str, room: int, placement: str, ws_room_clearance: float = 0.0) -> Furniture | None:
+        fk = catalog.furniture[kind]
+        size = (_u(rng, fk.size_m["depth"]), _u(rng, fk.size_m["width"]), _u(rng, fk.size_m["height"]))
+        params = furniture_params(kind, size, rng, fk.extra)
+        name = f"{kind}_{counters.get(kind, 0)}"
+        placed = _place_furniture(layout, rng, room, placement, size, fk.front_clearance_m, ws_room_clearance)
+        if placed is None:
+            return None
+        pos, yaw, body, clear = placed
+        counters[kind] = counters.get(kind, 0) + 1
+        layout.hard.append(body)
+        layout.soft.append(clear)
+        mats = {part: f"mat_{role}" for part, role in fk.materials.items()}
+        piece = Furniture(name=name, kind=kind, room=room, pos=pos, yaw_rad=yaw, size=size, placement=placement,
+                          materials=mats, surfaces=furniture_surfaces(kind, size, params), params=params)
+        furniture.append(piece)
+        return piece
+
+    # 1. The workspace furniture and the robot in front of it, in the main room.
+    ws_choice = prog.workspace[ws_kind]
+    ws_kind_name = ws_choice[int(rng.integers(len(ws_choice)))]
+    rule_placement = next((r.placement for r in prog.furniture if r.kind == ws_kind_name), None)
+    placement = "center" if ws_kind == "trolley" else (rule_placement or "wall")
+    clearance = request.trolley_clearance_m if ws_kind == "trolley" else 0.0
+    workspace = None
+    for _ in range(PLACE_TRIES // 4):
+        workspace = new_piece(ws_kind_name, 0, placement, clearance)
+        if workspace is None:
+            continue
+        robot_pose = _place_robot(layout, workspace, info, ws_kind, rng)
+        if robot_pose is not None:
+            break
+        furniture.pop()
+        layout.hard.pop()
+        layout.soft.pop()
+        counters[ws_kind_name] -= 1
+        workspace = None
+    if workspace is None:
+        constraint = f"workspace {ws_kind_name!r} ({placement}) with the robot {info.name!r} in front of it fits in the main room"
+        if ws_kind == "trolley":
+            constraint += f" with {request.trolley_clearance_m} m of free floor around the trolley"
+        raise _Unsatisfied(constraint)
+    robot_pos, robot_yaw, robot_rect, info = robot_pose
+    layout.hard.append(robot_rect)
+    if ws_kind == "trolley":
+        # The trolley's free floor is hard for everything else (the robot already stands in it).
+        d, w, _ = workspace.size
+        layout.hard.append(_footprint(workspace.pos, workspace.yaw_rad, d, w).grow(request.trolley_clearance_m))
+
+    # 2. The rest of the program's furniture.
+    for rule in prog.furniture:
+        targets = [r for r in range(len(rooms)) if rule.rooms == "any" or (rule.rooms == "main") == (r == 0)]
+        for room in targets:
+            for _ in range(_i(rng, rule.count)):
+                new_piece(rule.kind, room, rule.placement)
+
+    # 3. Objects: the workspace first (in reach, with a receptacle if asked), then the rest.
+    objects: list[SceneObject] = []
+    placed_on: dict[str, list[tuple[float, float, float]]] = {}
+    names: dict[str, int] = {}
+    ws_rules = [r for r in prog.objects if workspace.kind in r.on]
+    families = sorted({f for r in ws_rules for f in r.families}) or ["block"]
+    n_ws = max(request.min_workspace_objects, _i(rng, ws_rules[0].count) if ws_rules else 0)
+    if ws_kind != "surface":
+        n_ws = request.min_workspace_objects
+    want = []
+    if request.need_receptacle:
+        recs = [f for f in families if catalog.families[f].receptacle] or sorted(
+            f for f, fam in catalog.families.items() if fam.receptacle)
+        want.append(recs[int(rng.integers(len(recs)))])
+    while len(want) < n_ws:
+        want.append(families[int(rng.integers(len(families)))])
+    shoulder = (robot_pos[0], robot_pos[1], info.mount_height_m)
+    reach = _reach_filter(info, shoulder) if ws_kind == "surface" and info.has_arm else None
+    for fam in want:
+        obj = _place_object(catalog, rng, fam, workspace, placed_on, names, reach)
+        if obj is None:
+            what = f"{request.min_workspace_objects} objects" if request.min_workspace_objects else f"a {fam}"
+            raise _Unsatisfied(
+                f"min_workspace_objects: {what} on workspace {workspace.name!r} "
+                f"(surface {workspace.size[0]:.2f} x {workspace.size[1]:.2f} m) within the robot's reach "
+                f"({info.reach_m} m)" + (" including a receptacle" if request.need_receptacle else "")
+            )
+        objects.append(obj)
+    for rule in prog.objects:
+        for piece in furniture:
+            if piece.kind not in rule.on or (piece is workspace and ws_kind == "surface"):
+                continue
+            for _ in range(_i(rng, rule.count)):
+                fam = rule.families[int(rng.integers(len(rule.families)))]
+                obj = _place_object(catalog, rng, fam, piece, placed_on, names, None)
+                if obj is not None:
+                    objects.append(obj)
+
+    lights = _lights(prog, rng, rooms)
+    cameras = _cameras(rooms, workspace, robot_pos)
+    robot = RobotPlacement(name=info.name, params=dict(info.params), pos=robot_pos, yaw_rad=robot_yaw)
+    return SceneSpec(
+        program=prog.name, seed=seed, style=style.name, rooms=tuple(rooms), walls=tuple(walls),
+        furniture=tuple(furniture), objects=tuple(objects), lights=lights, cameras=cameras,
+        materials=materials, textures=textures, robot=robot, workspace=workspace.name, workspace_kind=ws_kind,
+    )
+
+
+def _style_materials(style) -> tuple[tuple[Material, ...], tuple[Texture, ...]]:
+    textures = []
+    for role, t in (("floor", style.floor), ("wall", style.wall)):
+        textures.append(Texture(name=f"tex_{role}", builtin=t.builtin, rgb1=t.rgb1, rgb2=t.rgb2, mark=t.mark,
+                                markrgb=t.markrgb, random=t.random))
+    mats = [
+        Material("mat_floor", (1.0, 1.0, 1.0, 1.0), texture="tex_floor", texrepeat=(style.floor.repeat, style.floor.repeat),
+                 specular=0.1, shininess=0.1, reflectance=0.1),
+        Material("mat_wall", (1.0, 1.0, 1.0, 1.0), texture="tex_wall", texrepeat=(style.wall.repeat, style.wall.repeat),
+                 specular=0.05, shininess=0.05),
+    ]
+    for role, rgb in sorted(style.roles.items()):
+        shiny = 0.6 if role in ("metal", "stone") else 0.2
+        mats.append(Material(f"mat_{role}", (*rgb, 1.0), specular=shiny, shininess=shiny))
+    return tuple(mats), tuple(textures)
+
+
+def _floorplan(prog: RoomProgram, rng):
+    n = _i(rng, prog.room_count)
+    shapes = _SHAPES[n]
+    cells = shapes[int(rng.integers(len(shapes)))]
+    ncol = max(c for c, _ in cells) + 1
+    nrow = max(r for _, r in cells) + 1
+    col_w = [_u(rng, prog.width_m, 2) for _ in range(ncol)]
+    row_d = [_u(rng, prog.depth_m, 2) for _ in range(nrow)]
+    wall_h = _u(rng, prog.wall_height_m, 2)
+    t = prog.wall_thickness_m
+    xs = [0.0]
+    for w in col_w:
+        xs.append(round(xs[-1] + w, 4))
+    ys = [0.0]
+    for d in row_d:
+        ys.append(round(ys[-1] + d, 4))
+    index = {cell: k for k, cell in enumerate(cells)}
+    rooms, interiors = [], []
+    for k, (c, r) in enumerate(cells):
+        x0, x1, y0, y1 = xs[c] + t / 2, xs[c + 1] - t / 2, ys[r] + t / 2, ys[r + 1] - t / 2
+        rooms.append(Room(name=f"room_{k}", kind=prog.name, polygon=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
+                          floor_material="mat_floor", wall_height_m=wall_h))
+        interiors.append(_Rect(x0, y0, x1, y1))
+    # Doorways on a spanning tree of the grid adjacency (BFS from the main room), so every room is reachable.
+    connected, seen, queue = set(), {0}, [cells[0]]
+    while queue:
+        c, r = queue.pop(0)
+        for nb in ((c + 1, r), (c, r + 1), (c - 1, r), (c, r - 1)):
+            if nb in index and index[nb] not in seen:
+                seen.add(index[nb])
+                connected.add(frozenset((index[(c, r)], index[nb])))
+                queue.append(nb)
+    walls, door_zones = [], []
+
+    def add_wall(start, end, opening_between=None):
+        length = math.dist(start, end)
+        openings = ()
+        if opening_between is not None and frozenset(opening_between) in connected:
+            width = _u(rng, prog.doorway_width_m, 3)
+            height = _u(rng, prog.doorway_height_m, 3)
+            lo, hi = 0.35 + width / 2, length - 0.35 - width / 2
+            if hi > lo:
+                off = _u(rng, (lo, hi), 3)
+                openings = (Opening(off, width, height),)
+                ux, uy = (end[0] - start[0]) / length, (end[1] - start[1]) / length
+                cx, cy = start[0] + ux * off, start[1] + uy * off
+                hx = abs(ux) * (width / 2 + 0.1) + abs(uy) * DOORWAY_KEEPOUT_M
+                hy = abs(uy) * (width / 2 + 0.1) + abs(ux) * DOORWAY_KEEPOUT_M
+                door_zones.append(_Rect(cx - hx, cy - hy, cx + hx, cy + hy))
+        walls.append(Wall(name=f"wall_{len(walls)}", start=start, end=end, thickness_m=t, height_m=wall_h,
+                          material="mat_wall", openings=openings))
+
+    for (c, r), k in index.items():
+        x0, x1, y0, y1 = xs[c], xs[c + 1], ys[r], ys[r + 1]
+        # Each grid edge once: bottom and left edges always, top/right only on the outside.
+        add_wall((x0, y0), (x1, y0), (k, index[(c, r - 1)]) if (c, r - 1) in index else None)
+        add_wall((x0, y0), (x0, y1), (k, index[(c - 1, r)]) if (c - 1, r) in index else None)
+        if (c, r + 1) not in index:
+            add_wall((x0, y1), (x1, y1))
+        if (c + 1, r) not in index:
+            add_wall((x1, y0), (x1, y1))
+    return rooms, walls, interiors, door_zones
+
+
+def _footprint(pos, yaw: float, depth: float, width: float) -> _Rect:
+    quarter = int(round(yaw / (math.pi / 2))) % 2
+    hx, hy = (depth / 2, width / 2) if quarter == 0 else (width / 2, depth / 2)
+    return _Rect(pos[0] - hx, pos[1] - hy, pos[0] + hx, pos[1] + hy)
+
+
+def _front(yaw: float) -> tuple[float, float]:
+    return (round(math.cos(yaw)), round(math.sin(yaw)))
+
+
+def _clearance(body: _Rect, yaw: float, amount: float) -> _Rect:
+    fx, fy = _front(yaw)
+    return _Rect(
+        body.x0 + min(fx, 0) * amount, body.y0 + min(fy, 0) * amount,
+        body.x1 + max(fx, 0) * amount, body.y1 + max(fy, 0) * amount,
+    )
+
+
+# Front direction of a piece backed against each wall of a room: west, east, south, north.
+_WALL_YAWS = (0.0, math.pi, math.pi / 2, -math.pi / 2)
+
+
+def _place_furniture(layout: _Layout, rng, room: int, placement: str, size, front_clear: float, all_round: float):
+    d, w, _ = size
+    inner = layout.interiors[room]
+    gap = 0.01
+    for _ in range(PLACE_TRIES):
+        if placement in ("wall", "corner"):
+            side = int(rng.integers(4))
+            yaw = _WALL_YAWS[side]
+            along = "y" if side < 2 else "x"
+            lo, hi = (inner.y0, inner.y1) if along == "y" else (inner.x0, inner.x1)
+            if hi - lo < w + 2 * gap:
+                continue
+            if placement == "corner":
+                t = lo + w / 2 + gap if rng.random() < 0.5 else hi - w / 2 - gap
+                t = round(t, 4)
+            else:
+                t = _u(rng, (lo + w / 2 + gap, hi - w / 2 - gap))
+            normal = {0: inner.x0 + d / 2 + gap, 1: inner.x1 - d / 2 - gap, 2: inner.y0 + d / 2 + gap, 3: inner.y1 - d / 2 - gap}[side]
+            pos = (round(normal, 4), t) if along == "y" else (t, round(normal, 4))
+        else:
+            yaw = (0.0, math.pi / 2, math.pi, -math.pi / 2)[int(rng.integers(4))]
+            half = max(d, w) / 2 + (all_round or 0.6)
+            if inner.x1 - inner.x0 < 2 * half or inner.y1 - inner.y0 < 2 * half:
+                return None
+            pos = (_u(rng, (inner.x0 + half, inner.x1 - half)), _u(rng, (inner.y0 + half, inner.y1 - half)))
+        body = _footprint(pos, yaw, d, w)
+        clear = _clearance(body, yaw, front_clear)
+        if all_round:
+            clear = body.grow(all_round)
+        if layout.fits(body, clear, room):
+            return (pos[0], pos[1], 0.0), yaw, body, clear
+    return None
+
+
+def _place_robot(layout: _Layout, piece: Furniture, info: RobotInfo, ws_kind: str, rng):
+    """The robot's base pose (on the floor) facing `piece` and its arm mount height, or None if it does not fit."""
+    d, w, h = piece.size
+    fx, fy = _front(piece.yaw_rad)
+    r = info.footprint_radius_m
+    handles = handle_local_positions(piece)
+    if ws_kind == "drawer":
+        # Stand beyond the fully opened drawers so pulling one out never hits the robot.
+        dist = d / 2 + 0.02 + float(piece.params.get("travel_m", 0.3)) + r + 0.04
+        mount = max((v[2] for k, v in handles.items() if k.startswith("drawer_")), default=h) - 0.05
+    elif ws_kind == "trolley":
+        dist = d / 2 + 0.1 + r + 0.08
+        mount = h - 0.1
+    else:
+        dist = d / 2 + r + 0.04
+        # The arm's base a little below the surface top keeps the whole top comfortably reachable.
+        mount = max(s.center[2] for s in piece.surfaces) - _u(rng, (0.0, 0.1))
+    info = with_mount_height(info, mount)
+    pos = (round(piece.pos[0] + fx * dist, 4), round(piece.pos[1] + fy * dist, 4), 0.0)
+    yaw = round(math.atan2(-fy, -fx), 6)
+    rect = _Rect(pos[0] - r - 0.03, pos[1] - r - 0.03, pos[0] + r + 0.03, pos[1] + r + 0.03)
+    if not rect.inside(layout.interiors[piece.room]):
+        return None
+    if any(rect.overlaps(o) for o in layout.hard[:-1]) or any(rect.overlaps(o) for o in layout.soft[:-1]):
+        return None
+    if ws_kind == "drawer" and info.has_arm:
+        shoulder = (pos[0], pos[1], info.mount_height_m)
+        for key, local in handles.items():
+            if key.startswith("drawer_") and _dist3(_to_world(piece, local), shoulder) > 0.85 * info.reach_m:
+                return None
+    return pos, yaw, rect, info
+
+
+def _to_world(piece: Furniture, local) -> tuple[float, float, float]:
+    c, s = math.cos(piece.yaw_rad), math.sin(piece.yaw_rad)
+    return (piece.pos[0] + c * local[0] - s * local[1], piece.pos[1] + s * local[0] + c * local[1], piece.pos[2] + local[2])
+
+
+def _dist3(a, b) -> float:
+    return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)))
+
+
+def _reach_filter(info: RobotInfo, base):
+    limit = 0.8 * info.reach_m
+
+    def ok(point) -> bool:
+        horizontal = math.hypot(point[0] - base[0], point[1] - base[1])
+        return 0.25 <= horizontal and _dist3(point, base) <= limit
+
+    return ok
+
+
+def _place_object(catalog: Catalog, rng, family: str, piece: Furniture, placed_on, names, reach) -> SceneObject | None:
+    fam = catalog.families[family]
+    dims = sample_dims(fam.size_m, rng)
+    size = object_extents(family, dims)
+    color = fam.colors[int(rng.integers(len(fam.colors)))]
+    yaw = _u(rng, (-math.pi, math.pi), 6)
+    radius = math.hypot(size[0], size[1]) / 2
+    surfaces = [k for k, s in enumerate(piece.surfaces) if s.clearance_m > size[2] + 0.03
+                and min(s.half_extents) > radius + OBJECT_MARGIN_M]
+    if not surfaces:
+        return None
+    k = surfaces[int(rng.integers(len(surfaces)))]
+    surf: Surface = piece.surfaces[k]
+    site = f"furn/{piece.name}/surface_{k}"
+    others = placed_on.setdefault(site, [])
+    hx, hy = surf.half_extents[0] - radius - OBJECT_MARGIN_M, surf.half_extents[1] - radius - OBJECT_MARGIN_M
+    for _ in range(PLACE_TRIES):
+        lx, ly = _u(rng, (-hx, hx)), _u(rng, (-hy, hy))
+        if any(math.hypot(lx - ox, ly - oy) < radius + orad + OBJECT_MARGIN_M for ox, oy, orad in others):
+            continue
+        local = (surf.center[0] + lx, surf.center[1] + ly, surf.center[2] + size[2] / 2)
+        world = _to_world(piece, local)
+        if reach is not None and not reach(world):
+            continue
+        others.append((lx, ly, radius))
+        idx = names.get(family, 0)
+        names[family] = idx + 1
+        rgb = catalog.colors[color]
+        mass = round(max(0.02, fam.density_kg_m3 * object_volume(family, dims)), 4)
+        full_yaw = yaw + piece.yaw_rad
+        quat = (math.cos(full_yaw / 2), 0.0, 0.0, math.sin(full_yaw / 2))
+        return SceneObject(
+            name=f"{family}_{idx}", family=family, category=fam.category, color=color, rgba=(*rgb, 1.0),
+            size=size, params={"dims": dims}, mass_kg=mass, pos=tuple(round(v, 6) for v in world), quat=quat,
+            support=site, receptacle=fam.receptacle,
+        )
+    return None
+
+
+def _lights(prog: RoomProgram, rng, rooms: list[Room]) -> tuple[Light, ...]:
+    lights = []
+    for room in rooms:
+        (x0, y0), _, (x1, y1), _ = room.polygon
+        for _ in range(_i(rng, prog.lights_per_room)):
+            power = _u(rng, prog.light_intensity, 3)
+            pos = (_u(rng, (x0 + 0.5, x1 - 0.5), 3), _u(rng, (y0 + 0.5, y1 - 0.5), 3), round(room.wall_height_m - 0.1, 3))
+            lights.append(Light(name=f"light_{len(lights)}", pos=pos, dir=(0.0, 0.0, -1.0), diffuse=(power, power, power),
+                                castshadow=not lights))
+    return tuple(lights)
+
+
+def look_at_quat(eye, target) -> tuple[float, float, float, float]:
+    """Camera quaternion looking from `eye` at `target` with world +z up (MuJoCo cameras look along -z)."""
+    fwd = np.asarray(target, float) - np.asarray(eye, float)
+    fwd /= np.linalg.norm(fwd)
+    right = np.cross(fwd, [0.0, 0.0, 1.0])
+    if np.linalg.norm(right) < 1e-6:
+        right = np.array([1.0, 0.0, 0.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, fwd)
+    mat = np.stack([right, up, -fwd], axis=1)
+    import mujoco
+
+    q = np.zeros(4)
+    mujoco.mju_mat2Quat(q, mat.flatten())
+    return tuple(round(float(v), 8) for v in q)
+
+
+def _cameras(rooms: list[Room], workspace: Furniture, robot_pos) -> tuple[Camera, ...]:
+    cams = []
+    for k, room in enumerate(rooms):
+        (x0, y0), _, (x1, y1), _ = room.polygon
+        eye = (x0 + 0.15, y0 + 0.15, room.wall_height_m - 0.15)
+        target = ((x0 + x1) / 2, (y0 + y1) / 2, 0.5)
+        cams.append(Camera(name=f"overview_{k}", pos=tuple(round(v, 4) for v in eye), quat=look_at_quat(eye, target),
+                           fovy_deg=75.0))
+    top = max((s.center[2] for s in workspace.surfaces), default=workspace.size[2])
+    fx, fy = _front(workspace.yaw_rad)
+    target = (workspace.pos[0] + fx * workspace.size[0] * 0.1, workspace.pos[1] + fy * workspace.size[0] * 0.1, top)
+    # Over the robot's shoulder and a little to the side, so the arm does not hide the workspace.
+    eye = (robot_pos[0] + fx * 0.45 - fy * 0.35, robot_pos[1] + fy * 0.45 + fx * 0.35, top + 0.85)
+    cams.append(Camera(name="workspace", pos=tuple(round(v, 4) for v in eye), quat=look_at_quat(eye, target), fovy_deg=60.0))
+    return tuple(cams)
