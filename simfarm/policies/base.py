@@ -77,6 +77,25 @@ def validate_action(action: Any, action_space: gym.spaces.Box, policy_name: str)
     return arr.astype(np.float32, copy=False)
 
 
+def call_reset(policy: Any, instruction: str, seed: int) -> None:
+    """Call a user policy's reset however it is declared: (instruction, seed), (seed=), () or none."""
+    reset = getattr(policy, "reset", None)
+    if reset is None:
+        return
+    try:
+        params = inspect.signature(reset).parameters.values()
+    except (TypeError, ValueError):
+        reset(instruction, seed)
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params):
+        reset(instruction, seed)
+    elif any(p.name == "seed" for p in params) or any(p.kind is p.VAR_KEYWORD for p in params):
+        reset(seed=seed)
+    else:
+        reset()
+
+
 class ValidatedPolicy(Policy):
     """Wraps any policy object: checks every action, supplies missing reset/close, keeps attributes.
 
@@ -91,9 +110,7 @@ class ValidatedPolicy(Policy):
         self.name = name or getattr(policy, "name", None) or type(policy).__name__
 
     def reset(self, instruction: str = "", seed: int = 0) -> None:
-        reset = getattr(self.policy, "reset", None)
-        if reset is not None:
-            reset(instruction, seed)
+        call_reset(self.policy, instruction, seed)
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         return validate_action(self.policy.act(observation), self.action_space, self.name)
@@ -142,7 +159,7 @@ class RandomPolicy(Policy):
 
 
 def _accepted_kwargs(func: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any] | None:
-    """The subset of kwargs `func` accepts, or None if it takes no spaces at all (call it bare)."""
+    """The subset of kwargs `func` accepts by name, or None if it accepts none of them (call it bare)."""
     try:
         params = inspect.signature(func).parameters
     except (TypeError, ValueError):  # builtins and C extensions without a signature
@@ -150,17 +167,16 @@ def _accepted_kwargs(func: Callable[..., Any], kwargs: dict[str, Any]) -> dict[s
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return dict(kwargs)
     accepted = {k: v for k, v in kwargs.items() if k in params}
-    if "observation_space" not in accepted and "action_space" not in accepted:
-        return None
-    return accepted
+    return accepted or None
 
 
 def load_python_policy(target: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
     """Import `MODULE:ATTR` and build the policy object.
 
     ATTR is a class, a factory function or an object with `act`. Classes and factories are called
-    with `(observation_space=..., action_space=..., **options)` when their signature accepts the
-    spaces (options they do not accept are dropped), else with no arguments.
+    with those of `(observation_space=..., action_space=..., **options)` their signature accepts
+    (all of them if it takes **kwargs; options it does not name, such as `env`, are dropped), or
+    with no arguments if it accepts none.
     """
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:

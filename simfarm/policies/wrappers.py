@@ -17,7 +17,7 @@ import gymnasium as gym
 import numpy as np
 
 from simfarm.errors import ConfigError
-from simfarm.policies.base import Policy, box_bounds
+from simfarm.policies.base import Policy, box_bounds, call_reset
 
 # SeedSequence tags of the streams a wrapper derives from its reset seed. Append only.
 _CHOICE_TAG = 0
@@ -56,9 +56,7 @@ class NoisyPolicy(Policy):
 
     def reset(self, instruction: str = "", seed: int = 0) -> None:
         self._rng = np.random.default_rng(child_seed(seed, _NOISE_TAG))
-        reset = getattr(self.policy, "reset", None)
-        if reset is not None:
-            reset(instruction, child_seed(seed, _CHILD_TAG))
+        call_reset(self.policy, instruction, child_seed(seed, _CHILD_TAG))
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         action = np.asarray(self.policy.act(observation))
@@ -70,6 +68,12 @@ class NoisyPolicy(Policy):
         close = getattr(self.policy, "close", None)
         if close is not None:
             close()
+
+    def __getattr__(self, item: str) -> Any:
+        # Only called when normal lookup fails: `current_component` etc. of the wrapped policy.
+        if item == "policy":
+            raise AttributeError(item)
+        return getattr(self.policy, item)
 
 
 @dataclass
@@ -193,9 +197,7 @@ class LatencyPolicy(Policy):
         self.act_time_s = []
         self._pending.clear()
         self._held = self.initial_action
-        reset = getattr(self.policy, "reset", None)
-        if reset is not None:
-            reset(instruction, seed)
+        call_reset(self.policy, instruction, seed)
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         t0 = time.perf_counter()
@@ -215,3 +217,9 @@ class LatencyPolicy(Policy):
         close = getattr(self.policy, "close", None)
         if close is not None:
             close()
+
+    def __getattr__(self, item: str) -> Any:
+        # Only called when normal lookup fails: `current_component` etc. of the wrapped policy.
+        if item == "policy":
+            raise AttributeError(item)
+        return getattr(self.policy, item)

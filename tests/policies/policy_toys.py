@@ -78,6 +78,10 @@ POLICY_SOURCE = textwrap.dedent(
         def act(self, observation):
             raise RuntimeError("boom from user code")
 
+    class Broken:
+        def __init__(self, observation_space, action_space):
+            raise ValueError("bad weights file")
+
     not_a_policy = 42
     """
 )

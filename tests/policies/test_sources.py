@@ -121,3 +121,50 @@ def test_scripted_uses_the_env_expert_until_the_task_layer_registers_one(spaces)
     assert np.array_equal(policy.act({}), np.ones(2, np.float32))
     with pytest.raises(PolicyError, match="make_expert"):
         make_policy("scripted", *spaces)
+
+
+def test_user_reset_may_take_instruction_and_seed_only_seed_or_nothing(spaces):
+    calls = []
+
+    class Both:
+        def reset(self, instruction, seed):
+            calls.append(("both", instruction, seed))
+
+        def act(self, observation):
+            return np.zeros(2)
+
+    class SeedOnly(Both):
+        def reset(self, seed=None):
+            calls.append(("seed", seed))
+
+    class Bare(Both):
+        def reset(self):
+            calls.append(("bare",))
+
+    register_policy_source("testreset", lambda rest, o, a, **kw: {"both": Both, "seed": SeedOnly, "bare": Bare}[rest]())
+    try:
+        for kind in ("both", "seed", "bare"):
+            make_policy(f"testreset:{kind}", *spaces).reset("go", 5)
+    finally:
+        from simfarm.policies import base
+
+        base._SOURCES.pop("testreset")
+    assert calls == [("both", "go", 5), ("seed", 5), ("bare",)]
+
+
+def test_failing_constructor_is_reported_with_the_spec(policy_module_dir, spaces):
+    with pytest.raises(PolicyError, match=rf"python:{POLICY_MODULE}:Broken: constructing 'Broken' failed: ValueError: bad weights file"):
+        make_policy(f"python:{POLICY_MODULE}:Broken", *spaces)
+
+
+def test_options_reach_a_constructor_that_takes_no_spaces(policy_module_dir, spaces):
+    policy = make_policy(f"python:{POLICY_MODULE}:Slow", *spaces, sleep_s=0.0, env=object())
+    assert policy.sleep_s == 0.0
+
+
+def test_serve_policy_command_rejects_missing_policy_and_bad_port():
+    from simfarm.cli import main
+
+    assert main(["serve-policy", "host=127.0.0.1"]) == 2
+    assert main(["serve-policy", "policy=random", "port=99999"]) == 2
+    assert main(["serve-policy", "not-a-key-value"]) == 2

@@ -84,3 +84,12 @@ def test_latency_wrapper_delays_actions_by_the_right_number_of_steps(policy_modu
         # Counter's action k is computed at step k; it must take effect at step k + delay.
         assert executed == [0.0] * delay + [float(k) for k in range(8 - delay)]
         assert len(policy.act_time_s) == 8 and all(t >= 0 for t in policy.act_time_s)
+
+
+def test_wrapped_mixture_still_reports_its_component(policy_module_dir, spaces):
+    noisy_mixture = make_policy("mixture", *spaces, components=MIXTURE, action_noise_std=0.05)
+    delayed = LatencyPolicy(noisy_mixture, latency_s=0.1, control_hz=10, action_space=spaces[1])
+    delayed.reset("", 12)
+    assert delayed.current_component is not None
+    assert noisy_mixture.current_component == delayed.current_component
+    assert noisy_mixture.name == "mixture+noise"
