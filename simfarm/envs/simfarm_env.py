@@ -236,7 +236,7 @@ class SimfarmEnv(gym.Env):
         self.handle.reset(self.data)
         mujoco.mj_forward(self.model, self.data)
         try:
-            self.task.reset(TaskScene(self.model, self._built.index, self._built.spec, self.handle), self.data, seeds.task)
+            self.task.reset(TaskScene(self.model, self._built.index, self._built.spec, self.handle, self.robot), self.data, seeds.task)
         except TaskError:
             raise
         mujoco.mj_forward(self.model, self.data)

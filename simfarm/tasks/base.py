@@ -19,7 +19,8 @@ class TaskScene:
     model: mujoco.MjModel
     index: Any  # simfarm.scene.SceneIndex
     spec: Any  # simfarm.scene.SceneSpec
-    robot: Any  # simfarm.robots.RobotHandle
+    robot: Any  # simfarm.robots.RobotHandle (runtime ids, state, control)
+    robot_model: Any  # simfarm.robots.Robot (reach, footprint)
 
 
 @dataclass

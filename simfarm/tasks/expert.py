@@ -33,10 +33,14 @@ def rotation_error(world_R_current: np.ndarray, world_R_target: np.ndarray) -> n
 
 
 def top_down_rotation(yaw: float) -> np.ndarray:
-    """Gripper pointing down (approach axis -z), fingers closing along the yaw direction."""
+    """world_R_tcp for a gripper pointing down, fingers moving along the horizontal direction `yaw`.
+
+    The TCP frame's z axis is the approach direction and its y axis the finger motion (robots/).
+    """
     c, s = np.cos(yaw), np.sin(yaw)
-    # Columns: gripper x, y, z axes in the world. z points down; x spans the finger direction.
-    return np.array([[c, s, 0.0], [s, -c, 0.0], [0.0, 0.0, -1.0]])
+    y = np.array([c, s, 0.0])
+    z = np.array([0.0, 0.0, -1.0])
+    return np.column_stack([np.cross(y, z), y, z])
 
 
 def wrap_yaw_for_gripper(yaw: float, current_yaw: float) -> float:
@@ -45,8 +49,9 @@ def wrap_yaw_for_gripper(yaw: float, current_yaw: float) -> float:
     return float(candidates[np.argmin(np.abs(candidates - current_yaw))])
 
 
-def gripper_yaw(world_R_gripper: np.ndarray) -> float:
-    return float(np.arctan2(world_R_gripper[1, 0], world_R_gripper[0, 0]))
+def gripper_yaw(world_R_tcp: np.ndarray) -> float:
+    """Yaw of the finger motion axis (the TCP frame's y axis) in the world."""
+    return float(np.arctan2(world_R_tcp[1, 1], world_R_tcp[0, 1]))
 
 
 @dataclass
@@ -112,7 +117,10 @@ class WaypointExpert:
                     self.stage += 1
                     self.steps_in_stage = 0
                     self.hold = 0
-        action = self.ee_action(delta * self.pos_gain, rotation_error(rot, wp.rot) * self.rot_gain, wp.grip)
+        # ee_delta is expressed in the robot's base frame.
+        dpos = handle.world_to_base(env.data, delta * self.pos_gain)
+        drot = handle.world_to_base(env.data, rotation_error(rot, wp.rot) * self.rot_gain)
+        action = self.ee_action(dpos, drot, wp.grip)
         if self.noise_std > 0:
             action[:6] += self._rng.normal(0.0, self.noise_std, 6) * env.action_space.high[:6]
         return np.clip(action, env.action_space.low, env.action_space.high).astype(np.float32)

@@ -16,12 +16,11 @@ POSITION_WORDS = {1: ("",), 2: ("top", "bottom"), 3: ("top", "middle", "bottom")
 
 
 def front_rotation(out_dir: np.ndarray) -> np.ndarray:
-    """Gripper approaching horizontally along -out_dir, fingers closing vertically (across a bar handle)."""
+    """world_R_tcp approaching horizontally along -out_dir, fingers moving vertically (across a bar handle)."""
     z = -np.asarray(out_dir, dtype=float)
     z /= np.linalg.norm(z)
-    x = np.array([0.0, 0.0, 1.0])
-    y = np.cross(z, x)
-    return np.column_stack([x, y, z])
+    y = np.array([0.0, 0.0, 1.0])
+    return np.column_stack([np.cross(y, z), y, z])
 
 
 class OpenDrawer(Task):
@@ -78,7 +77,7 @@ class OpenDrawer(Task):
     def _reachable(scene: TaskScene, pos) -> bool:
         robot = scene.spec.robot
         dist = np.hypot(pos[0] - robot.pos[0], pos[1] - robot.pos[1])
-        return bool(dist < (getattr(scene.robot, "reach_m", 0.8) - 0.05) and pos[2] > 0.1)
+        return bool(dist < (scene.robot_model.reach_m - 0.05) and pos[2] > 0.1)
 
     def opening(self, data) -> float:
         return float(data.qpos[self.qpos_adr] - self.closed_q)

@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import TaskError
-from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker
+from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker, set_goal_marker
 from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
     GRIPPER_OPEN,
@@ -27,8 +27,7 @@ MAX_GRASP_MASS_KG = 1.0
 
 def workspace_objects(scene: TaskScene) -> list:
     """Objects resting on the robot's workspace furniture, in SceneSpec order."""
-    prefix = f"furn/{scene.spec.workspace}/"
-    return [o for o in scene.spec.objects if o.support.startswith(prefix)]
+    return list(scene.spec.workspace_objects())
 
 
 def grasp_width(obj) -> float:
@@ -46,13 +45,15 @@ def object_body(model: mujoco.MjModel, obj) -> int:
 def reachable(scene: TaskScene, pos, margin_m: float = 0.05) -> bool:
     robot = scene.spec.robot
     dist = np.hypot(pos[0] - robot.pos[0], pos[1] - robot.pos[1])
-    reach = getattr(scene.robot, "reach_m", None) or 0.8
+    reach = scene.robot_model.reach_m
     return bool(0.25 < dist < reach - margin_m)
 
 
 class PickPlace(Task):
     name: ClassVar[str] = "pick_place"
-    defaults: ClassVar[dict] = {"place_tolerance_m": 0.05, "lift_height_m": 0.05}
+    # target: "receptacle" (plate, bowl, tray...), "region" (a marked spot on the surface), or "any"
+    # (a receptacle when the workspace has one, else a region).
+    defaults: ClassVar[dict] = {"place_tolerance_m": 0.05, "lift_height_m": 0.05, "target": "any"}
     environment_state_names: ClassVar[tuple[str, ...]] = (
         *(f"object_pos_{a}" for a in "xyz"),
         *(f"object_quat_{a}" for a in "wxyz"),
@@ -65,7 +66,8 @@ class PickPlace(Task):
     def scene_request(cls, config):
         from simfarm.scene import SceneRequest
 
-        return SceneRequest(workspace="surface", min_workspace_objects=2, need_receptacle=True)
+        need = (config or {}).get("target", "any") == "receptacle"
+        return SceneRequest(workspace="surface", min_workspace_objects=2 if need else 1, need_receptacle=need)
 
     def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
         self.scene = scene
@@ -73,35 +75,66 @@ class PickPlace(Task):
         objects = workspace_objects(scene)
         pickable = [
             o for o in objects
-            if not o.receptacle and grasp_width(o) <= MAX_GRASP_WIDTH_M and o.mass_kg <= MAX_GRASP_MASS_KG and reachable(scene, o.pos)
+            if not o.receptacle and grasp_width(o) <= MAX_GRASP_WIDTH_M and o.mass_kg <= MAX_GRASP_MASS_KG and reachable(scene, o.pos, margin_m=0.12)
         ]
-        receptacles = [o for o in objects if o.receptacle and reachable(scene, o.pos)]
-        if not pickable or not receptacles:
+        receptacles = [o for o in objects if o.receptacle and reachable(scene, o.pos, margin_m=0.12)]
+        mode = self.options["target"]
+        if mode not in ("any", "receptacle", "region"):
+            raise TaskError(f"task.target: got {mode!r}; accepted: any, receptacle, region")
+        if not pickable or (mode == "receptacle" and not receptacles):
             raise TaskError(
-                f"pick_place needs a graspable object and a receptacle within reach on the workspace "
-                f"{scene.spec.workspace!r}; found {len(pickable)} graspable, {len(receptacles)} receptacles "
-                f"(scene {scene.spec.program!r})"
+                f"pick_place needs a graspable object (and, with target=receptacle, a receptacle) within reach on "
+                f"the workspace {scene.spec.workspace!r}; found {len(pickable)} graspable, {len(receptacles)} "
+                f"receptacles (scene {scene.spec.program!r})"
             )
         obj = pickable[int(rng.integers(len(pickable)))]
-        target = receptacles[int(rng.integers(len(receptacles)))]
-        self.obj, self.target = obj, target
+        self.obj = obj
         self.obj_body = object_body(model, obj)
-        self.target_body = object_body(model, target)
         self.obj_half_height = float(obj.size[2]) / 2
-        self.target_height = float(target.size[2])
-        self.tolerance_m = max(float(self.options["place_tolerance_m"]), 0.6 * min(target.size[0], target.size[1]) / 2)
         self.tcp_site = scene.robot.tcp_site_id
-        hide_goal_marker(model, data)
-        instruction = render_instruction(
-            self.name,
-            rng,
-            obj=describe_object(obj, objects),
-            target=describe_object(target, objects),
+        if receptacles and mode != "region":
+            target = receptacles[int(rng.integers(len(receptacles)))]
+            self.target = target
+            self.target_body = object_body(model, target)
+            self.target_height = float(target.size[2])
+            self.region = None
+            self.tolerance_m = max(float(self.options["place_tolerance_m"]), 0.6 * min(target.size[0], target.size[1]) / 2)
+            target_phrase = describe_object(target, objects)
+            hide_goal_marker(model, data)
+        else:
+            self.target, self.target_body, self.target_height = None, -1, 0.0
+            self.region = self._sample_region(scene, obj, objects, rng)
+            self.tolerance_m = float(self.options["place_tolerance_m"])
+            set_goal_marker(model, data, self.region + [0, 0, 0.001])
+            target_phrase = "the target marker"
+        instruction = render_instruction(self.name, rng, obj=describe_object(obj, objects), target=target_phrase)
+        self.goal = Goal(
+            instruction,
+            {
+                "object": obj.name,
+                "target": self.target.name if self.target is not None else None,
+                "region": None if self.region is None else self.region.tolist(),
+                "tolerance_m": self.tolerance_m,
+            },
         )
-        self.goal = Goal(instruction, {"object": obj.name, "target": target.name, "tolerance_m": self.tolerance_m})
         return self.goal
 
+    def _sample_region(self, scene: TaskScene, obj, objects, rng) -> np.ndarray:
+        """A spot on the object's surface, in reach, 15-35 cm from the object, clear of other objects."""
+        from simfarm.tasks.push import _inside
+
+        surface = scene.index.surfaces[obj.support]
+        for _ in range(100):
+            angle = rng.uniform(-np.pi, np.pi)
+            xy = np.asarray(obj.pos[:2]) + rng.uniform(0.15, 0.35) * np.array([np.cos(angle), np.sin(angle)])
+            clear = all(np.hypot(*(xy - np.asarray(o.pos[:2]))) > 0.08 + max(o.size[:2]) / 2 for o in objects if o is not obj)
+            if clear and _inside(surface, xy, margin=0.06) and reachable(scene, (*xy, 0), margin_m=0.12):
+                return np.array([xy[0], xy[1], surface.top_z])
+        raise TaskError(f"pick_place: no clear, reachable target region on {scene.spec.workspace!r} after 100 tries")
+
     def _positions(self, data):
+        if self.region is not None:
+            return data.xpos[self.obj_body], self.region
         return data.xpos[self.obj_body], data.xpos[self.target_body]
 
     def environment_state(self, data: mujoco.MjData) -> np.ndarray:
@@ -110,11 +143,18 @@ class PickPlace(Task):
         tcp = data.site_xpos[self.tcp_site]
         return np.concatenate([obj_pos, data.xquat[self.obj_body], linvel, target_pos, obj_pos - tcp]).astype(np.float32)
 
+    def target_top_z(self, data) -> float:
+        """Height of the surface the object must end on: a receptacle's top, or the region's surface."""
+        if self.region is not None:
+            return float(self.region[2])
+        return float(data.xpos[self.target_body][2] + self.target_height / 2)
+
     def success(self, data: mujoco.MjData) -> bool:
         obj_pos, target_pos = self._positions(data)
+        top = self.target_top_z(data)
         xy = np.hypot(*(obj_pos[:2] - target_pos[:2]))
-        above = obj_pos[2] > target_pos[2] - 0.01
-        low = obj_pos[2] < target_pos[2] + self.target_height + 2 * self.obj_half_height + 0.03
+        above = obj_pos[2] > top - self.target_height  # inside a bowl counts
+        low = obj_pos[2] < top + 2 * self.obj_half_height + 0.03
         still = np.linalg.norm(data.cvel[self.obj_body, 3:6]) < 0.05
         released = np.linalg.norm(data.site_xpos[self.tcp_site] - obj_pos) > 0.0 and self.scene.robot.gripper_opening(data) > 0.9 * grasp_width(self.obj)
         return bool(xy < self.tolerance_m and above and low and still and released)
@@ -141,7 +181,7 @@ class PickPlaceExpert(WaypointExpert):
         data = env.data
         obj_pos = data.xpos[task.obj_body].copy()
         obj_R = data.xmat[task.obj_body].reshape(3, 3)
-        target_pos = data.xpos[task.target_body].copy()
+        target_pos = task._positions(data)[1].copy()
         _, tcp_R = env.handle.ee_pose(data)
         # Close the fingers across the object's narrower horizontal side.
         size = task.obj.params.get("body_size", task.obj.size)
@@ -153,8 +193,9 @@ class PickPlaceExpert(WaypointExpert):
         finger_depth = getattr(env.handle, "finger_length_m", 0.04)
         grasp_z = max(obj_pos[2], top - 0.8 * finger_depth)
         hover = top + 0.10
-        carry_z = max(hover, target_pos[2] + task.target_height + 2 * half_h + 0.08)
-        release_z = target_pos[2] + task.target_height + (grasp_z - obj_pos[2]) + half_h + 0.015
+        target_top = task.target_top_z(data)
+        carry_z = max(hover, target_top + (grasp_z - obj_pos[2]) + half_h + 0.10)
+        release_z = target_top + (grasp_z - obj_pos[2]) + half_h + 0.015
         above_obj = np.array([obj_pos[0], obj_pos[1], hover])
         at_obj = np.array([obj_pos[0], obj_pos[1], grasp_z])
         above_target = np.array([target_pos[0], target_pos[1], carry_z])

@@ -116,9 +116,9 @@ class Push(Task):
 
 def _inside(surface, xy, margin: float) -> bool:
     """Whether world point xy lies on the surface (a yaw-rotated rectangle) with a margin."""
-    center = np.asarray(surface.center[:2])
-    R = np.asarray(surface.world_R)[:2, :2] if hasattr(surface, "world_R") else np.eye(2)
-    local = R.T @ (np.asarray(xy) - center)
+    c, s = np.cos(surface.yaw_rad), np.sin(surface.yaw_rad)
+    d = np.asarray(xy) - np.asarray(surface.center_world[:2])
+    local = np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]])
     half = np.asarray(surface.half_extents[:2]) - margin
     return bool(np.all(np.abs(local) <= half))
 

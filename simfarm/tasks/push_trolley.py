@@ -84,14 +84,14 @@ class PushTrolley(Task):
     def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
         self.scene = scene
         name = scene.spec.workspace
-        if name not in scene.index.trolleys:
+        if f"furn/{name}" not in scene.index.trolleys:
             raise TaskError(f"push_trolley needs a trolley as the workspace; the scene's workspace is {name!r}")
-        info = scene.index.trolleys[name]
+        info = scene.index.trolleys[f"furn/{name}"]
         self.trolley_body = info.body_id
         trolley = next(f for f in scene.spec.furniture if f.name == name)
         self.trolley_half = float(max(trolley.size[:2]) / 2)
         start = np.asarray(data.xpos[self.trolley_body][:2])
-        base_clear = getattr(scene.robot, "footprint_radius_m", 0.35)
+        base_clear = scene.robot_model.footprint_radius_m
         lo, hi = self.options["push_distance_m"]
         for _ in range(200):
             angle = float(rng.uniform(-np.pi, np.pi))
@@ -160,8 +160,9 @@ class PushTrolleyExpert:
     def act(self, observation) -> np.ndarray:
         env = self.env
         task: PushTrolley = env.task
-        x, y, yaw = env.handle.base_pose(env.data)[:3]
-        base = np.array([x, y])
+        pos, R = env.handle.base_pose(env.data)
+        base = pos[:2]
+        yaw = float(np.arctan2(R[1, 0], R[0, 0]))
         trolley = task.trolley_xy(env.data)
         to_target = task.target - trolley
         dist = np.linalg.norm(to_target)
