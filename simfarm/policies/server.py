@@ -18,6 +18,9 @@ from simfarm.policies.remote import MAX_MESSAGE_BYTES, space_from_dict
 
 log = logging.getLogger(__name__)
 
+# Options a client may not send: they change which policy (which code) the server builds.
+CLIENT_FORBIDDEN_OPTIONS = frozenset({"components", "spec", "policy", "env"})
+
 
 class PolicyServer:
     """A running server: `url`, `port`, `shutdown()`, `wait()`; a context manager."""
@@ -66,7 +69,12 @@ class PolicyServer:
                 if policy is not None:
                     policy.close()
                     policy = None
-                options = {**self.options, **(message.get("options") or {})}
+                client_options = dict(message.get("options") or {})
+                forbidden = sorted(set(client_options) & CLIENT_FORBIDDEN_OPTIONS)
+                if forbidden:
+                    # These would let a client choose which code the server runs.
+                    return {"type": "error", "message": f"client options {forbidden} are not allowed; the server's policy is {self.policy_spec!r}"}, None, False
+                options = {**self.options, **client_options}
                 policy = make_policy(
                     self.policy_spec,
                     space_from_dict(message.get("observation_space")),

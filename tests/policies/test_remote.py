@@ -191,3 +191,9 @@ def test_server_killed_mid_episode_raises_policy_error(policy_module_dir, spaces
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_clients_cannot_make_the_server_run_other_code(server, spaces):
+    srv = server("random")
+    with pytest.raises(PolicyError, match=r"client options \['components'\] are not allowed"):
+        make_policy(f"remote:{srv.url}", *spaces, server_options={"components": [{"policy": "python:os:getcwd", "weight": 1}]})
