@@ -39,25 +39,37 @@ def array_stats(values: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def image_stats(frames: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-channel stats (3, 1, 1) in [0, 1] of uint8 frames (T, H, W, 3), on sampled frames."""
+    """Per-channel stats (3, 1, 1) in [0, 1] of uint8 frames (T, H, W, 3), on sampled frames.
+
+    Computed from a 256-bin histogram per channel: exact (quantiles interpolate like np.quantile)
+    and ~20x cheaper than sorting millions of pixels.
+    """
     sel = frames[sample_indices(len(frames))]
     h, w = sel.shape[1:3]
     if max(h, w) >= 300:  # LeRobot downsamples large images to ~150 px before stats
         step = int(max(h, w) / 150)
         sel = sel[:, ::step, ::step]
-    x = sel.reshape(-1, 3).astype(np.float64) / 255.0
-    out = {
-        "min": x.min(axis=0),
-        "max": x.max(axis=0),
-        "mean": x.mean(axis=0),
-        "std": x.std(axis=0),
-    }
-    qs = np.quantile(x, list(QUANTILES.values()), axis=0)
-    for i, name in enumerate(QUANTILES):
-        out[name] = qs[i]
-    out = {k: v.reshape(3, 1, 1) for k, v in out.items()}
-    out["count"] = np.array([len(sel)], dtype=np.int64)
-    return out
+    values = np.arange(256, dtype=np.float64)
+    out: dict[str, list[float]] = {k: [] for k in ("min", "max", "mean", "std", *QUANTILES)}
+    for c in range(3):
+        hist = np.bincount(sel[..., c].ravel(), minlength=256).astype(np.float64)
+        n = hist.sum()
+        nz = np.nonzero(hist)[0]
+        mean = (hist * values).sum() / n
+        out["min"].append(nz[0])
+        out["max"].append(nz[-1])
+        out["mean"].append(mean)
+        out["std"].append(np.sqrt((hist * (values - mean) ** 2).sum() / n))
+        cum = np.cumsum(hist)
+        for name, q in QUANTILES.items():
+            pos = (n - 1) * q
+            lo = int(np.floor(pos))
+            v_lo = np.searchsorted(cum, lo, side="right")
+            v_hi = np.searchsorted(cum, min(lo + 1, n - 1), side="right")
+            out[name].append(v_lo + (pos - lo) * (v_hi - v_lo))
+    stats = {k: (np.asarray(v, dtype=np.float64) / 255.0).reshape(3, 1, 1) for k, v in out.items()}
+    stats["count"] = np.array([len(sel)], dtype=np.int64)
+    return stats
 
 
 def aggregate(stats_list: list[dict[str, dict[str, np.ndarray]]]) -> dict[str, dict[str, np.ndarray]]:

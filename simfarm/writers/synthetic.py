@@ -9,6 +9,11 @@ import numpy as np
 from simfarm.episode import Episode
 
 
+def clock_level(t: int) -> int:
+    """Grey level of the clock block in frame t (consecutive frames differ by 60 levels)."""
+    return 20 + (60 * t) % 220
+
+
 def rendered_like_frames(length: int, height: int, width: int, phase: float = 0.0) -> np.ndarray:
     """uint8 (T, H, W, 3): a lit floor gradient with a disc and a box that move smoothly over time."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -17,6 +22,10 @@ def rendered_like_frames(length: int, height: int, width: int, phase: float = 0.
         110 + 60 * xx / width,
         140 + 40 * (yy + xx) / (height + width),
     ], axis=-1)
+    # a checkered floor with perspective-like shading in the lower half, as MuJoCo's default grid
+    tiles = ((yy // max(4, height // 8)) + (xx // max(4, width // 8))) % 2
+    floor = yy > height * 0.45
+    base[floor] *= (0.8 + 0.2 * tiles[floor])[:, None]
     frames = np.empty((length, height, width, 3), np.uint8)
     for t in range(length):
         img = base.copy()
@@ -27,6 +36,8 @@ def rendered_like_frames(length: int, height: int, width: int, phase: float = 0.
         img[disc] = (200, 60 + 40 * np.sin(a), 50)
         by, bx = int(height * 0.7), int((0.2 + 0.02 * t) * width) % width
         img[by:by + height // 8, bx:bx + width // 8] = (40, 160, 70)
+        # a "clock" block whose grey level encodes t: lets tests check the decoded frame is frame t
+        img[: height // 6, : width // 6] = clock_level(t)
         frames[t] = np.clip(img, 0, 255).astype(np.uint8)
     return frames
 

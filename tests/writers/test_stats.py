@@ -29,6 +29,10 @@ def test_image_stats_are_per_channel_in_unit_range():
     assert st["mean"].shape == (3, 1, 1) and st["count"].tolist() == [12]
     np.testing.assert_allclose(st["mean"].reshape(3), frames.reshape(-1, 3).mean(0) / 255.0)
     assert 0.0 <= st["min"].min() and st["max"].max() <= 1.0
+    pixels = frames.reshape(-1, 3).astype(np.float64) / 255.0
+    np.testing.assert_allclose(st["std"].reshape(3), pixels.std(0))
+    for name, q in stats_mod.QUANTILES.items():  # histogram quantiles interpolate exactly like np.quantile
+        np.testing.assert_allclose(st[name].reshape(3), np.quantile(pixels, q, axis=0), atol=1e-12)
 
 
 def test_spec_from_episode_declares_shapes_and_names():
