@@ -27,6 +27,8 @@ from simfarm.robots.layout import RobotLayout
 
 MAX_EE_DELTA_POS_M = 0.05
 MAX_EE_DELTA_ROT_RAD = 0.25
+# How far an ee_delta position target may lead the measured TCP (see _ee_delta).
+MAX_TARGET_LEAD_M = 0.08
 # A joint closer than this to a limit counts as a limit hit (safety figures).
 JOINT_LIMIT_MARGIN_RAD = 1e-3
 
@@ -360,6 +362,14 @@ class RobotHandle:
                 self, data, scratch, self._q_cmd
             )
         self._target_pos = self._target_pos + dpos_m
+        # Blocked by contact (a table, an object), the arm cannot follow: bound how far the target
+        # may lead the measured TCP so pushing on a surface cannot wind up into a huge force.
+        mount_mat = data.xmat[self.mount_body_id].reshape(3, 3)
+        measured = mount_mat.T @ (data.site_xpos[self.tcp_site_id] - data.xpos[self.mount_body_id])
+        lead = self._target_pos - measured
+        lead_m = float(np.linalg.norm(lead))
+        if lead_m > MAX_TARGET_LEAD_M:
+            self._target_pos = measured + lead * (MAX_TARGET_LEAD_M / lead_m)
         self._target_quat = ik.rotate_quat(self._target_quat, drot_rad)
         q, pos_err, rot_err = ik.solve(
             self, data, scratch, self._q_cmd, self._target_pos, self._target_quat

@@ -201,3 +201,19 @@ def test_joint_limit_hits_counts_joints_at_limits(robot):
     assert handle.joint_limit_hits(data) == 0
     data.qpos[handle.arm_qpos_adr[0]] = handle.arm_limits[0, 1]
     assert handle.joint_limit_hits(data) == 1
+
+
+def test_pressing_on_the_floor_does_not_wind_up_the_target():
+    robot = make_robot("arm", mount_height_m=0.0)
+    model, data, handle = build_scene(robot)
+    from robot_helpers import drive_tcp_to
+
+    drive_tcp_to(model, data, handle, [0.5, 0.0, 0.05], gripper=1.0)
+    for _ in range(30):  # keep pushing down 5 cm per step into the floor: 1.5 m of commands
+        step(model, data, handle, np.r_[0, 0, -0.05, 0, 0, 0, 1.0], "ee_delta")
+    pressed, _ = handle.ee_pose(data)
+    assert pressed[2] > -0.01  # the floor stopped it
+    for _ in range(3):
+        step(model, data, handle, np.r_[0, 0, 0.05, 0, 0, 0, 1.0], "ee_delta")
+    lifted, _ = handle.ee_pose(data)
+    assert lifted[2] - pressed[2] > 0.05  # responds within 3 steps, no 1.5 m to unwind
