@@ -34,16 +34,27 @@ def spaces(image: int):
         {
             "state": gym.spaces.Box(-np.inf, np.inf, (STATE,), np.float32),
             "environment_state": gym.spaces.Box(-np.inf, np.inf, (ENV_STATE,), np.float32),
-            "images": gym.spaces.Dict({cam: gym.spaces.Box(0, 255, (image, image, 3), np.uint8) for cam in ("workspace", "wrist")}),
+            "images": gym.spaces.Dict(
+                {
+                    cam: gym.spaces.Box(0, 255, (image, image, 3), np.uint8)
+                    for cam in ("workspace", "wrist")
+                }
+            ),
         }
     )
     return obs, gym.spaces.Box(-1.0, 1.0, (ACTION,), np.float32)
 
 
 def observation(rng: np.random.Generator, image: int, with_images: bool) -> dict:
-    obs = {"state": rng.normal(size=STATE).astype(np.float32), "environment_state": rng.normal(size=ENV_STATE).astype(np.float32)}
+    obs = {
+        "state": rng.normal(size=STATE).astype(np.float32),
+        "environment_state": rng.normal(size=ENV_STATE).astype(np.float32),
+    }
     if with_images:
-        obs["images"] = {cam: rng.integers(0, 256, (image, image, 3), dtype=np.uint8) for cam in ("workspace", "wrist")}
+        obs["images"] = {
+            cam: rng.integers(0, 256, (image, image, 3), dtype=np.uint8)
+            for cam in ("workspace", "wrist")
+        }
     return obs
 
 
@@ -119,13 +130,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     sys.path.insert(0, str(tmp))
     build_onnx(tmp / "bench.onnx", args.image)
-    onnx_inputs = {"state": "state", "images.workspace": {"name": "image", "layout": "CHW", "scale": 1 / 255}}
+    onnx_inputs = {
+        "state": "state",
+        "images.workspace": {"name": "image", "layout": "CHW", "scale": 1 / 255},
+    }
 
     rows = []
     rows.append(row("random", time_calls(make_policy("random", obs_space, act_space), state_only)))
-    rows.append(row("python (linear, numpy)", time_calls(make_policy("python:bench_user_policy:Linear", obs_space, act_space), state_only)))
-    onnx_policy = make_policy(f"onnx:{tmp / 'bench.onnx'}", obs_space, act_space, inputs=onnx_inputs)
-    rows.append(row(f"onnx (state + {args.image}px image, CHW/255)", time_calls(onnx_policy, with_images)))
+    rows.append(
+        row(
+            "python (linear, numpy)",
+            time_calls(
+                make_policy("python:bench_user_policy:Linear", obs_space, act_space), state_only
+            ),
+        )
+    )
+    onnx_policy = make_policy(
+        f"onnx:{tmp / 'bench.onnx'}", obs_space, act_space, inputs=onnx_inputs
+    )
+    rows.append(
+        row(f"onnx (state + {args.image}px image, CHW/255)", time_calls(onnx_policy, with_images))
+    )
     t_enc, t_dec, size = [], [], 0
     for obs in with_images:
         t0 = time.perf_counter()
@@ -140,16 +165,22 @@ def main(argv: list[str] | None = None) -> int:
     with serve_policy("python:bench_user_policy:Linear", port=0) as server:
         remote = make_policy(f"remote:{server.url}", obs_space, act_space)
         rows.append(row("remote, state only", time_calls(remote, state_only)))
-        rows.append(row(f"remote, state + 2 x {args.image}px cams", time_calls(remote, with_images)))
+        rows.append(
+            row(f"remote, state + 2 x {args.image}px cams", time_calls(remote, with_images))
+        )
         remote.close()
 
     report_s = time_report(args.report_episodes, tmp / "report")
 
-    print(f"Per-call wall time of Policy.act ({args.calls} calls each; act message with images = {size / 1e6:.2f} MB)\n")
+    print(
+        f"Per-call wall time of Policy.act ({args.calls} calls each; act message with images = {size / 1e6:.2f} MB)\n"
+    )
     print("| source | calls | mean ms | p50 ms | p95 ms | calls/s |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
-    print(f"\nwrite_report for {args.report_episodes} episodes (json + md + 2 PNG plots): {report_s:.2f} s")
+    print(
+        f"\nwrite_report for {args.report_episodes} episodes (json + md + 2 PNG plots): {report_s:.2f} s"
+    )
     return 0
 
 
@@ -166,7 +197,11 @@ def time_report(n: int, out: Path) -> float:
             "success": bool(rng.random() < 0.6),
             "length": int(rng.integers(20, 200)),
             "time_to_success_s": float(rng.uniform(2, 20)),
-            "safety": {"peak_contact_force_n": float(rng.uniform(0, 80)), "collisions": int(rng.integers(0, 3)), "joint_limit_hits": 0},
+            "safety": {
+                "peak_contact_force_n": float(rng.uniform(0, 80)),
+                "collisions": int(rng.integers(0, 3)),
+                "joint_limit_hits": 0,
+            },
             "error": None,
             "act_time_s": rng.uniform(0.001, 0.01, 100).tolist(),
         }

@@ -32,7 +32,9 @@ def compare_rates(a: dict[str, Any], b: dict[str, Any], confidence: float = 0.95
     }
 
 
-def compare_reports(a_dir: str | Path, b_dir: str | Path, confidence: float = 0.95) -> dict[str, Any]:
+def compare_reports(
+    a_dir: str | Path, b_dir: str | Path, confidence: float = 0.95
+) -> dict[str, Any]:
     """Compare report A (baseline) with report B: overall and per task (tasks in both reports).
 
     Returns {a, b (paths), confidence, overall, by_task, only_in_a, only_in_b}.
@@ -45,7 +47,10 @@ def compare_reports(a_dir: str | Path, b_dir: str | Path, confidence: float = 0.
         "b": str(b_dir),
         "confidence": confidence,
         "overall": compare_rates(sa["overall"], sb["overall"], confidence),
-        "by_task": {t: compare_rates(tasks_a[t], tasks_b[t], confidence) for t in sorted(set(tasks_a) & set(tasks_b))},
+        "by_task": {
+            t: compare_rates(tasks_a[t], tasks_b[t], confidence)
+            for t in sorted(set(tasks_a) & set(tasks_b))
+        },
         "only_in_a": sorted(set(tasks_a) - set(tasks_b)),
         "only_in_b": sorted(set(tasks_b) - set(tasks_a)),
     }
@@ -60,7 +65,15 @@ def _pct(v: float | None, signed: bool = False) -> str:
 def format_comparison(comparison: dict[str, Any]) -> str:
     """A side-by-side Markdown table of a `compare_reports` result (printable as is)."""
     level = int(round(100 * comparison["confidence"]))
-    header = ("", "A success", "B success", "B - A", f"{level}% interval (Newcombe)", "p (z-test)", "significant")
+    header = (
+        "",
+        "A success",
+        "B success",
+        "B - A",
+        f"{level}% interval (Newcombe)",
+        "p (z-test)",
+        "significant",
+    )
     lines = [
         f"A: {comparison['a']}",
         f"B: {comparison['b']}",
@@ -80,12 +93,16 @@ def format_comparison(comparison: dict[str, Any]) -> str:
                     _pct(c["difference"], signed=True),
                     f"[{_pct(c['ci_low'], signed=True)}, {_pct(c['ci_high'], signed=True)}]",
                     f"{c['p_value']:.3g}",
-                    ("yes, B better" if c["ci_low"] > 0 else "yes, B worse") if c["significant"] else "no",
+                    ("yes, B better" if c["ci_low"] > 0 else "yes, B worse")
+                    if c["significant"]
+                    else "no",
                 ]
             )
             + " |"
         )
     for side in ("a", "b"):
         if comparison[f"only_in_{side}"]:
-            lines.append(f"\nTasks only in {side.upper()}: {', '.join(comparison[f'only_in_{side}'])}")
+            lines.append(
+                f"\nTasks only in {side.upper()}: {', '.join(comparison[f'only_in_{side}'])}"
+            )
     return "\n".join(lines)

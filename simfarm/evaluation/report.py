@@ -55,11 +55,16 @@ def failure_cause(result: dict[str, Any]) -> str | None:
     return "no success"
 
 
-def _group_rates(results: Sequence[dict[str, Any]], key: str, confidence: float) -> dict[str, dict[str, Any]]:
+def _group_rates(
+    results: Sequence[dict[str, Any]], key: str, confidence: float
+) -> dict[str, dict[str, Any]]:
     groups: dict[str, list[bool]] = defaultdict(list)
     for r in results:
         groups[str(r.get(key))].append(_succeeded(r))
-    return {name: rate_summary(sum(flags), len(flags), confidence) for name, flags in sorted(groups.items())}
+    return {
+        name: rate_summary(sum(flags), len(flags), confidence)
+        for name, flags in sorted(groups.items())
+    }
 
 
 def _safety(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -77,7 +82,9 @@ def _safety(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def summarize(results: Sequence[dict[str, Any]], confidence: float = 0.95) -> dict[str, Any]:
     """Every figure of the report, computed from the per-episode results (pure, JSON-ready)."""
-    results = sorted(results, key=lambda r: (r.get("episode_index") is None, r.get("episode_index", 0)))
+    results = sorted(
+        results, key=lambda r: (r.get("episode_index") is None, r.get("episode_index", 0))
+    )
     n = len(results)
     successes = sum(_succeeded(r) for r in results)
     act_times = [t for r in results for t in (r.get("act_time_s") or [])]
@@ -97,7 +104,10 @@ def summarize(results: Sequence[dict[str, Any]], confidence: float = 0.95) -> di
     summary: dict[str, Any] = {
         "n_episodes": n,
         "confidence": confidence,
-        "overall": {**rate_summary(successes, n, confidence), "errors": sum(1 for r in results if r.get("error"))},
+        "overall": {
+            **rate_summary(successes, n, confidence),
+            "errors": sum(1 for r in results if r.get("error")),
+        },
     }
     for name, key in BREAKDOWNS.items():
         summary[name] = _group_rates(results, key, confidence)
@@ -108,12 +118,22 @@ def summarize(results: Sequence[dict[str, Any]], confidence: float = 0.95) -> di
                 "success": describe(r.get("length") for r in results if _succeeded(r)),
                 "failure": describe(r.get("length") for r in results if not _succeeded(r)),
             },
-            "time_to_success_s": describe(r.get("time_to_success_s") for r in results if _succeeded(r)),
+            "time_to_success_s": describe(
+                r.get("time_to_success_s") for r in results if _succeeded(r)
+            ),
             "safety": _safety(results),
-            "latency": {"act_time_s": describe(act_times), "episode_mean_act_time_s": describe(episode_act_means)},
+            "latency": {
+                "act_time_s": describe(act_times),
+                "episode_mean_act_time_s": describe(episode_act_means),
+            },
             "failures": {
                 "count": len(failures),
-                "by_cause": dict(sorted(Counter(f["cause"] for f in failures).items(), key=lambda kv: (-kv[1], kv[0]))),
+                "by_cause": dict(
+                    sorted(
+                        Counter(f["cause"] for f in failures).items(),
+                        key=lambda kv: (-kv[1], kv[0]),
+                    )
+                ),
                 "episodes": failures,
             },
         }
@@ -141,12 +161,21 @@ def _pct(value: float | None) -> str:
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_fmt(c) if not isinstance(c, str) else c for c in row) + " |" for row in rows]
+    lines += [
+        "| " + " | ".join(_fmt(c) if not isinstance(c, str) else c for c in row) + " |"
+        for row in rows
+    ]
     return lines + [""]
 
 
 def _rate_row(name: str, rate: dict[str, Any]) -> list[Any]:
-    return [name, rate["n"], rate["successes"], _pct(rate["rate"]), f"[{_pct(rate['ci_low'])}, {_pct(rate['ci_high'])}]"]
+    return [
+        name,
+        rate["n"],
+        rate["successes"],
+        _pct(rate["rate"]),
+        f"[{_pct(rate['ci_low'])}, {_pct(rate['ci_high'])}]",
+    ]
 
 
 def _describe_row(name: str, d: dict[str, Any]) -> list[Any]:
@@ -162,15 +191,42 @@ def render_markdown(report: dict[str, Any]) -> str:
     config = report.get("config") or {}
     level = int(round(100 * s["confidence"]))
     lines = ["# Evaluation report", ""]
-    shown = {k: config[k] for k in ("task", "policy", "robot", "scene", "randomization", "seed", "split", "episodes", "latency_s") if k in config}
+    shown = {
+        k: config[k]
+        for k in (
+            "task",
+            "policy",
+            "robot",
+            "scene",
+            "randomization",
+            "seed",
+            "split",
+            "episodes",
+            "latency_s",
+        )
+        if k in config
+    }
     if shown:
-        lines += _table(("key", "value"), ([k, json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v)] for k, v in shown.items()))
+        lines += _table(
+            ("key", "value"),
+            (
+                [k, json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v)]
+                for k, v in shown.items()
+            ),
+        )
     rate_header = ("", "episodes", "successes", "success rate", f"{level}% Wilson interval")
     lines += ["## Success", ""]
     lines += _table(rate_header, [_rate_row("overall", s["overall"])])
     if s["overall"]["errors"]:
-        lines += [f"{s['overall']['errors']} episode(s) ended with an error and count as failures.", ""]
-    for name, title in (("by_task", "task"), ("by_program", "room program"), ("by_randomization", "randomization preset")):
+        lines += [
+            f"{s['overall']['errors']} episode(s) ended with an error and count as failures.",
+            "",
+        ]
+    for name, title in (
+        ("by_task", "task"),
+        ("by_program", "room program"),
+        ("by_randomization", "randomization preset"),
+    ):
         lines += [f"### By {title}", ""]
         lines += _table((title, *rate_header[1:]), (_rate_row(k, v) for k, v in s[name].items()))
     lines += ["## Episode length (steps) and time to success", ""]
@@ -190,8 +246,16 @@ def render_markdown(report: dict[str, Any]) -> str:
         (*DESCRIBE_HEADER, "total", "episodes with any"),
         [
             [*_describe_row("peak contact force (N)", safety["peak_contact_force_n"]), "-", "-"],
-            [*_describe_row("collisions", safety["collisions"]), safety["collisions"]["total"], safety["collisions"]["episodes_with_any"]],
-            [*_describe_row("joint limit hits", safety["joint_limit_hits"]), safety["joint_limit_hits"]["total"], safety["joint_limit_hits"]["episodes_with_any"]],
+            [
+                *_describe_row("collisions", safety["collisions"]),
+                safety["collisions"]["total"],
+                safety["collisions"]["episodes_with_any"],
+            ],
+            [
+                *_describe_row("joint limit hits", safety["joint_limit_hits"]),
+                safety["joint_limit_hits"]["total"],
+                safety["joint_limit_hits"]["episodes_with_any"],
+            ],
         ],
     )
     lines += ["## Policy latency (wall time of act, milliseconds)", ""]
@@ -201,9 +265,18 @@ def render_markdown(report: dict[str, Any]) -> str:
     failures = s["failures"]
     lines += ["## Failures", ""]
     if failures["count"]:
-        lines += _table(("cause", "episodes"), ([cause, count] for cause, count in failures["by_cause"].items()))
+        lines += _table(
+            ("cause", "episodes"), ([cause, count] for cause, count in failures["by_cause"].items())
+        )
         rows = [
-            [f["episode_index"], str(f["task"]), str(f["program"]), str(f["randomization"]), f["cause"], (str(f["error"] or "").splitlines() or [""])[0][:120].replace("|", "\\|")]
+            [
+                f["episode_index"],
+                str(f["task"]),
+                str(f["program"]),
+                str(f["randomization"]),
+                f["cause"],
+                (str(f["error"] or "").splitlines() or [""])[0][:120].replace("|", "\\|"),
+            ]
             for f in failures["episodes"][:MAX_FAILURE_ROWS_MD]
         ]
         lines += _table(("episode", "task", "program", "randomization", "cause", "error"), rows)
@@ -236,7 +309,12 @@ def plot_success_by_task(summary: dict[str, Any], path: Path) -> None:
     rows = list(summary["by_task"].items()) + [("overall", summary["overall"])]
     names = [name for name, _ in rows]
     rates = np.array([r["rate"] if r["rate"] is not None else 0.0 for _, r in rows])
-    err = np.array([[rate - r["ci_low"], r["ci_high"] - rate] for rate, (_, r) in zip(rates, rows, strict=True)]).T
+    err = np.array(
+        [
+            [rate - r["ci_low"], r["ci_high"] - rate]
+            for rate, (_, r) in zip(rates, rows, strict=True)
+        ]
+    ).T
     fig = _new_figure(max(4.0, 1.0 + 0.9 * len(rows)), 3.5)
     ax = fig.add_subplot(1, 1, 1)
     colors = ["tab:blue"] * (len(rows) - 1) + ["tab:gray"]
@@ -260,7 +338,13 @@ def plot_episode_lengths(results: Sequence[dict[str, Any]], path: Path) -> None:
     if ok or bad:
         top = max(ok + bad)
         bins = np.linspace(0, max(top, 1), min(30, max(top, 1)) + 1)
-        ax.hist([ok, bad], bins=bins, stacked=True, label=["success", "failure"], color=["tab:green", "tab:red"])
+        ax.hist(
+            [ok, bad],
+            bins=bins,
+            stacked=True,
+            label=["success", "failure"],
+            color=["tab:green", "tab:red"],
+        )
         ax.legend()
     ax.set_xlabel("episode length (steps)")
     ax.set_ylabel("episodes")
@@ -323,7 +407,9 @@ def write_report(
             "version": REPORT_VERSION,
             "config": dict(config or {}),
             "summary": summary,
-            "episodes": sorted(results, key=lambda r: (r.get("episode_index") is None, r.get("episode_index", 0))),
+            "episodes": sorted(
+                results, key=lambda r: (r.get("episode_index") is None, r.get("episode_index", 0))
+            ),
             "plots": plot_files,
             "videos": video_refs,
         }
@@ -341,7 +427,9 @@ def load_report(path: str | Path) -> dict[str, Any]:
     if p.is_dir():
         p = p / REPORT_JSON
     if not p.is_file():
-        raise ConfigError(f"no evaluation report at {p}; expected a folder written by write_report (with {REPORT_JSON})")
+        raise ConfigError(
+            f"no evaluation report at {p}; expected a folder written by write_report (with {REPORT_JSON})"
+        )
     try:
         report = json.loads(p.read_text())
     except json.JSONDecodeError as exc:

@@ -48,7 +48,9 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return low, high
 
 
-def newcombe_interval(successes_a: int, n_a: int, successes_b: int, n_b: int, confidence: float = 0.95) -> tuple[float, float]:
+def newcombe_interval(
+    successes_a: int, n_a: int, successes_b: int, n_b: int, confidence: float = 0.95
+) -> tuple[float, float]:
     """Newcombe's hybrid score interval for the difference rate_b - rate_a."""
     _check_counts(successes_a, n_a)
     _check_counts(successes_b, n_b)
@@ -63,7 +65,9 @@ def newcombe_interval(successes_a: int, n_a: int, successes_b: int, n_b: int, co
     return max(-1.0, low), min(1.0, high)
 
 
-def two_proportion_z_test(successes_a: int, n_a: int, successes_b: int, n_b: int) -> tuple[float, float]:
+def two_proportion_z_test(
+    successes_a: int, n_a: int, successes_b: int, n_b: int
+) -> tuple[float, float]:
     """Pooled two-proportion z-test of rate_a == rate_b: (z for b - a, two-sided p-value).
 
     When both rates are 0 % or both 100 % there is no evidence of a difference: (0, 1).
@@ -83,7 +87,13 @@ def two_proportion_z_test(successes_a: int, n_a: int, successes_b: int, n_b: int
 def rate_summary(successes: int, n: int, confidence: float = 0.95) -> dict[str, float | int | None]:
     """{successes, n, rate, ci_low, ci_high} for a report table (rate None when n is 0)."""
     low, high = wilson_interval(successes, n, confidence)
-    return {"successes": successes, "n": n, "rate": successes / n if n else None, "ci_low": low, "ci_high": high}
+    return {
+        "successes": successes,
+        "n": n,
+        "rate": successes / n if n else None,
+        "ci_low": low,
+        "ci_high": high,
+    }
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -100,7 +110,16 @@ def describe(values: Iterable[float]) -> dict[str, float | int | None]:
     """count, mean, std (population), min, p50, p95, p99, max of the finite values (None if empty)."""
     xs = sorted(float(v) for v in values if v is not None and math.isfinite(float(v)))
     if not xs:
-        return {"count": 0, "mean": None, "std": None, "min": None, "p50": None, "p95": None, "p99": None, "max": None}
+        return {
+            "count": 0,
+            "mean": None,
+            "std": None,
+            "min": None,
+            "p50": None,
+            "p95": None,
+            "p99": None,
+            "max": None,
+        }
     mean = sum(xs) / len(xs)
     std = math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs))
     return {

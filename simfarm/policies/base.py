@@ -65,9 +65,13 @@ def validate_action(action: Any, action_space: gym.spaces.Box, policy_name: str)
             f"expected float32 of shape {expected}"
         ) from exc
     if arr.shape != expected:
-        raise PolicyError(f"policy {policy_name!r} returned an action of shape {arr.shape}; expected shape {expected} (float32)")
+        raise PolicyError(
+            f"policy {policy_name!r} returned an action of shape {arr.shape}; expected shape {expected} (float32)"
+        )
     if not np.issubdtype(arr.dtype, np.floating):
-        raise PolicyError(f"policy {policy_name!r} returned dtype {arr.dtype}; expected a float dtype (float32) of shape {expected}")
+        raise PolicyError(
+            f"policy {policy_name!r} returned dtype {arr.dtype}; expected a float dtype (float32) of shape {expected}"
+        )
     if not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr)).tolist()
         raise PolicyError(
@@ -104,7 +108,9 @@ class ValidatedPolicy(Policy):
 
     def __init__(self, policy: Any, action_space: gym.spaces.Box, name: str | None = None):
         if not callable(getattr(policy, "act", None)):
-            raise PolicyError(f"policy {name or type(policy).__name__!r} has no act(observation) method")
+            raise PolicyError(
+                f"policy {name or type(policy).__name__!r} has no act(observation) method"
+            )
         self.policy = policy
         self.action_space = action_space
         self.name = name or getattr(policy, "name", None) or type(policy).__name__
@@ -170,7 +176,9 @@ def _accepted_kwargs(func: Callable[..., Any], kwargs: dict[str, Any]) -> dict[s
     return accepted or None
 
 
-def load_python_policy(target: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
+def load_python_policy(
+    target: str, observation_space: Any, action_space: Any, **options: Any
+) -> Any:
     """Import `MODULE:ATTR` and build the policy object.
 
     ATTR is a class, a factory function or an object with `act`. Classes and factories are called
@@ -180,11 +188,15 @@ def load_python_policy(target: str, observation_space: Any, action_space: Any, *
     """
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
-        raise PolicyError(f"policy spec 'python:{target}' is malformed; expected python:MODULE:ATTR (e.g. python:my_pkg.policies:MyPolicy)")
+        raise PolicyError(
+            f"policy spec 'python:{target}' is malformed; expected python:MODULE:ATTR (e.g. python:my_pkg.policies:MyPolicy)"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise PolicyError(f"policy python:{target}: cannot import module {module_name!r}: {exc}") from exc
+        raise PolicyError(
+            f"policy python:{target}: cannot import module {module_name!r}: {exc}"
+        ) from exc
     obj: Any = module
     for part in attr.split("."):
         try:
@@ -197,14 +209,22 @@ def load_python_policy(target: str, observation_space: Any, action_space: Any, *
     if callable(getattr(obj, "act", None)) and not inspect.isclass(obj):
         return obj
     if not callable(obj):
-        raise PolicyError(f"policy python:{target}: {attr!r} is a {type(obj).__name__}, not a class, factory or object with act()")
-    kwargs = _accepted_kwargs(obj, {"observation_space": observation_space, "action_space": action_space, **options})
+        raise PolicyError(
+            f"policy python:{target}: {attr!r} is a {type(obj).__name__}, not a class, factory or object with act()"
+        )
+    kwargs = _accepted_kwargs(
+        obj, {"observation_space": observation_space, "action_space": action_space, **options}
+    )
     try:
         policy = obj() if kwargs is None else obj(**kwargs)
     except Exception as exc:
-        raise PolicyError(f"policy python:{target}: constructing {attr!r} failed: {type(exc).__name__}: {exc}") from exc
+        raise PolicyError(
+            f"policy python:{target}: constructing {attr!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
     if not callable(getattr(policy, "act", None)):
-        raise PolicyError(f"policy python:{target}: {attr!r} returned a {type(policy).__name__} without an act(observation) method")
+        raise PolicyError(
+            f"policy python:{target}: {attr!r} returned a {type(policy).__name__} without an act(observation) method"
+        )
     return policy
 
 
@@ -269,7 +289,9 @@ def _mixture_source(rest: str, observation_space: Any, action_space: Any, **opti
     from simfarm.policies.wrappers import make_mixture
 
     if "components" not in options:
-        raise ConfigError("policy 'mixture' needs a 'components' list, e.g. [{policy: scripted, weight: 0.7}, {policy: random, weight: 0.3}]")
+        raise ConfigError(
+            "policy 'mixture' needs a 'components' list, e.g. [{policy: scripted, weight: 0.7}, {policy: random, weight: 0.3}]"
+        )
     components = options.pop("components")
     return make_mixture(components, observation_space, action_space, **options)
 
@@ -292,7 +314,9 @@ for _prefix, _factory in (
 _CONFIG_ONLY_KEYS = ("spec", "name", "_target_", "description")
 
 
-def make_policy(spec: str, observation_space: Any, action_space: gym.spaces.Box, **options: Any) -> ValidatedPolicy:
+def make_policy(
+    spec: str, observation_space: Any, action_space: gym.spaces.Box, **options: Any
+) -> ValidatedPolicy:
     """Build the policy named by `spec` (see the module docstring), wrapped in validation.
 
     Options shared by every source: `components` (a mixture: spec is then ignored unless it is
@@ -300,7 +324,9 @@ def make_policy(spec: str, observation_space: Any, action_space: gym.spaces.Box,
     goes to the source's factory (e.g. `inputs`/`output` for onnx, `timeout_s` for remote).
     """
     if not isinstance(spec, str) or not spec:
-        raise ConfigError(f"policy spec must be a non-empty string, got {spec!r}; accepted prefixes: {policy_sources()}")
+        raise ConfigError(
+            f"policy spec must be a non-empty string, got {spec!r}; accepted prefixes: {policy_sources()}"
+        )
     options = {k: v for k, v in options.items() if k not in _CONFIG_ONLY_KEYS and v is not None}
     if options.get("components"):
         spec = "mixture"
@@ -308,7 +334,9 @@ def make_policy(spec: str, observation_space: Any, action_space: gym.spaces.Box,
     prefix, _, rest = spec.partition(":")
     factory = _SOURCES.get(prefix)
     if factory is None:
-        raise ConfigError(f"unknown policy source {prefix!r} in spec {spec!r}; accepted: {policy_sources()} (e.g. python:MOD:ATTR, onnx:PATH, remote:ws://HOST:PORT)")
+        raise ConfigError(
+            f"unknown policy source {prefix!r} in spec {spec!r}; accepted: {policy_sources()} (e.g. python:MOD:ATTR, onnx:PATH, remote:ws://HOST:PORT)"
+        )
     policy = factory(rest, observation_space, action_space, **options)
     name = spec if prefix != "mixture" else "mixture"
     if noise_std:
@@ -342,32 +370,50 @@ def _validate_policy_entry(entry: dict[str, Any], where: str) -> None:
     components = entry.get("components")
     if components:
         if not isinstance(components, list):
-            raise ConfigError(f"{where}.components must be a list of {{policy, weight}} entries, got {components!r}")
+            raise ConfigError(
+                f"{where}.components must be a list of {{policy, weight}} entries, got {components!r}"
+            )
         for k, component in enumerate(components):
             if not isinstance(component, dict) or "policy" not in component:
-                raise ConfigError(f"{where}.components[{k}] must be a mapping with a 'policy' spec and a 'weight', got {component!r}")
+                raise ConfigError(
+                    f"{where}.components[{k}] must be a mapping with a 'policy' spec and a 'weight', got {component!r}"
+                )
             weight = component.get("weight", 1.0)
             if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
-                raise ConfigError(f"{where}.components[{k}].weight must be a number >= 0, got {weight!r}")
+                raise ConfigError(
+                    f"{where}.components[{k}].weight must be a number >= 0, got {weight!r}"
+                )
             _validate_policy_entry(component, f"{where}.components[{k}]")
         if sum(float(c.get("weight", 1.0)) for c in components) <= 0:
-            raise ConfigError(f"{where}.components: the weights sum to 0; give at least one a positive weight")
+            raise ConfigError(
+                f"{where}.components: the weights sum to 0; give at least one a positive weight"
+            )
         return
     if not isinstance(spec, str) or not spec:
-        raise ConfigError(f"{where}.spec must be a policy spec string, got {spec!r}; accepted prefixes: {policy_sources()}")
+        raise ConfigError(
+            f"{where}.spec must be a policy spec string, got {spec!r}; accepted prefixes: {policy_sources()}"
+        )
     prefix, _, rest = spec.partition(":")
     if prefix not in _SOURCES:
-        raise ConfigError(f"{where}.spec {spec!r}: unknown policy source {prefix!r}; accepted: {policy_sources()}")
+        raise ConfigError(
+            f"{where}.spec {spec!r}: unknown policy source {prefix!r}; accepted: {policy_sources()}"
+        )
     if prefix == "mixture":
         raise ConfigError(f"{where}: spec 'mixture' needs a non-empty 'components' list")
     if prefix == "python" and rest.count(":") != 1:
         raise ConfigError(f"{where}.spec {spec!r} is malformed; expected python:MODULE:ATTR")
     if prefix in ("onnx", "remote") and not rest:
-        raise ConfigError(f"{where}.spec {spec!r} needs a target: onnx:PATH or remote:ws://HOST:PORT")
+        raise ConfigError(
+            f"{where}.spec {spec!r} needs a target: onnx:PATH or remote:ws://HOST:PORT"
+        )
     if prefix == "remote" and not rest.startswith(("ws://", "wss://")):
         raise ConfigError(f"{where}.spec {spec!r}: expected remote:ws://HOST:PORT (or wss://)")
     noise = entry.get("action_noise_std")
     if noise is not None:
         values = noise if isinstance(noise, list) else [noise]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values):
-            raise ConfigError(f"{where}.action_noise_std must be a number >= 0 or a list of them, got {noise!r}")
+        if not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values
+        ):
+            raise ConfigError(
+                f"{where}.action_noise_std must be a number >= 0 or a list of them, got {noise!r}"
+            )

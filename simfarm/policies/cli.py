@@ -24,7 +24,9 @@ def parse_key_values(argv: list[str]) -> dict[str, Any]:
     for item in argv:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ConfigError(f"serve-policy argument {item!r} is not KEY=VALUE; accepted keys: policy, host, port, and policy options")
+            raise ConfigError(
+                f"serve-policy argument {item!r} is not KEY=VALUE; accepted keys: policy, host, port, and policy options"
+            )
         # The spec stays a string: YAML would read "remote:ws://..." fine but "python:a:b" as a mapping key in some forms.
         out[key] = value if key in ("policy", "host") else yaml.safe_load(value)
     return out
@@ -37,11 +39,15 @@ def serve_main(argv: list[str]) -> int:
     args = parse_key_values(argv)
     spec = args.pop("policy", None)
     if not spec:
-        raise ConfigError("serve-policy needs policy=SPEC (random, python:MOD:ATTR, onnx:PATH, ...)")
+        raise ConfigError(
+            "serve-policy needs policy=SPEC (random, python:MOD:ATTR, onnx:PATH, ...)"
+        )
     host = str(args.pop("host", DEFAULT_HOST))
     port = args.pop("port", DEFAULT_PORT)
     if not isinstance(port, int) or not 0 <= port < 65536:
-        raise ConfigError(f"serve-policy port must be an integer in [0, 65535] (0: any free port), got {port!r}")
+        raise ConfigError(
+            f"serve-policy port must be an integer in [0, 65535] (0: any free port), got {port!r}"
+        )
     server = serve_policy(spec, host=host, port=port, options=args)
     # SIGTERM (docker stop, kill) shuts down as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())

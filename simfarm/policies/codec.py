@@ -21,9 +21,13 @@ EXT_SCALAR = 2
 
 def _encode_array(arr: np.ndarray) -> bytes:
     if arr.dtype.hasobject or arr.dtype.fields is not None:
-        raise PolicyError(f"cannot encode numpy dtype {arr.dtype} (object or structured); accepted: bool, int*, uint*, float*, complex*")
+        raise PolicyError(
+            f"cannot encode numpy dtype {arr.dtype} (object or structured); accepted: bool, int*, uint*, float*, complex*"
+        )
     # tobytes() copies in C order whatever the strides; ascontiguousarray would turn 0-d into 1-d.
-    return msgpack.packb([arr.dtype.str, list(arr.shape), arr.tobytes(order="C")], use_bin_type=True)
+    return msgpack.packb(
+        [arr.dtype.str, list(arr.shape), arr.tobytes(order="C")], use_bin_type=True
+    )
 
 
 def _default(obj: Any) -> Any:
@@ -31,7 +35,9 @@ def _default(obj: Any) -> Any:
         return msgpack.ExtType(EXT_NDARRAY, _encode_array(obj))
     if isinstance(obj, np.generic):
         return msgpack.ExtType(EXT_SCALAR, _encode_array(np.asarray(obj)))
-    raise TypeError(f"cannot msgpack-encode {type(obj).__name__}; accepted: numbers, str, bytes, lists, dicts, numpy arrays and scalars")
+    raise TypeError(
+        f"cannot msgpack-encode {type(obj).__name__}; accepted: numbers, str, bytes, lists, dicts, numpy arrays and scalars"
+    )
 
 
 def _ext_hook(code: int, data: bytes) -> Any:

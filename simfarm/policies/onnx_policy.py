@@ -58,7 +58,9 @@ def observation_entry(observation: dict[str, Any], key: str) -> np.ndarray:
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
             available = sorted(node) if isinstance(node, dict) else []
-            raise PolicyError(f"onnx policy input needs observation key {key!r}; the observation has {available} at {part!r}")
+            raise PolicyError(
+                f"onnx policy input needs observation key {key!r}; the observation has {available} at {part!r}"
+            )
         node = node[part]
     return np.asarray(node)
 
@@ -86,23 +88,33 @@ class OnnxPolicy(Policy):
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:
             raise PolicyError(f"policy onnx:{path}: onnxruntime cannot load it: {exc}") from exc
         model_inputs = {i.name: i for i in self.session.get_inputs()}
         model_outputs = [o.name for o in self.session.get_outputs()]
         if inputs is None:
             if len(model_inputs) != 1:
-                raise ConfigError(f"policy onnx:{path} has inputs {sorted(model_inputs)}; give policy.inputs mapping observation keys to them")
+                raise ConfigError(
+                    f"policy onnx:{path} has inputs {sorted(model_inputs)}; give policy.inputs mapping observation keys to them"
+                )
             inputs = {"state": next(iter(model_inputs))}
-        self.inputs = [self._parse_input(key, value, model_inputs, path) for key, value in dict(inputs).items()]
+        self.inputs = [
+            self._parse_input(key, value, model_inputs, path) for key, value in dict(inputs).items()
+        ]
         missing = sorted(set(model_inputs) - {i.name for i in self.inputs})
         if missing:
-            raise ConfigError(f"policy onnx:{path}: model inputs {missing} are not fed by policy.inputs ({dict(inputs)})")
+            raise ConfigError(
+                f"policy onnx:{path}: model inputs {missing} are not fed by policy.inputs ({dict(inputs)})"
+            )
         if output is None:
             output = model_outputs[0]
         if output not in model_outputs:
-            raise ConfigError(f"policy onnx:{path}: unknown output {output!r}; the model has {model_outputs}")
+            raise ConfigError(
+                f"policy onnx:{path}: unknown output {output!r}; the model has {model_outputs}"
+            )
         self.output = output
 
     @staticmethod
@@ -110,21 +122,29 @@ class OnnxPolicy(Policy):
         spec = {"name": value} if isinstance(value, str) else dict(value or {})
         name = spec.pop("name", None)
         if name not in model_inputs:
-            raise ConfigError(f"policy onnx:{path}: inputs.{key} names input {name!r}; the model has {sorted(model_inputs)}")
+            raise ConfigError(
+                f"policy onnx:{path}: inputs.{key} names input {name!r}; the model has {sorted(model_inputs)}"
+            )
         layout = str(spec.pop("layout", "HWC")).upper()
         if layout not in LAYOUTS:
-            raise ConfigError(f"policy onnx:{path}: inputs.{key}.layout is {layout!r}; accepted: {list(LAYOUTS)}")
+            raise ConfigError(
+                f"policy onnx:{path}: inputs.{key}.layout is {layout!r}; accepted: {list(LAYOUTS)}"
+            )
         scale = spec.pop("scale", None)
         dtype_name = spec.pop("dtype", None)
         if spec:
-            raise ConfigError(f"policy onnx:{path}: inputs.{key} has unknown keys {sorted(spec)}; accepted: name, dtype, layout, scale")
+            raise ConfigError(
+                f"policy onnx:{path}: inputs.{key} has unknown keys {sorted(spec)}; accepted: name, dtype, layout, scale"
+            )
         ort_type = model_inputs[name].type
         if dtype_name is not None:
             dtype = np.dtype(dtype_name)
         elif ort_type in ORT_DTYPES:
             dtype = np.dtype(ORT_DTYPES[ort_type])
         else:
-            raise ConfigError(f"policy onnx:{path}: input {name!r} has type {ort_type}; accepted: {sorted(ORT_DTYPES)}")
+            raise ConfigError(
+                f"policy onnx:{path}: input {name!r} has type {ort_type}; accepted: {sorted(ORT_DTYPES)}"
+            )
         shape = model_inputs[name].shape
         rank = len(shape) if shape is not None else None
         return OnnxInput(key, name, dtype, rank, layout, None if scale is None else float(scale))

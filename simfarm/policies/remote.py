@@ -47,7 +47,11 @@ def space_from_dict(data: dict[str, Any] | None) -> Any:
         return None
     kind = data.get("kind")
     if kind == "box":
-        return gym.spaces.Box(low=np.asarray(data["low"]), high=np.asarray(data["high"]), dtype=np.dtype(data["dtype"]))
+        return gym.spaces.Box(
+            low=np.asarray(data["low"]),
+            high=np.asarray(data["high"]),
+            dtype=np.dtype(data["dtype"]),
+        )
     if kind == "dict":
         return gym.spaces.Dict({k: space_from_dict(v) for k, v in data["spaces"].items()})
     if kind == "discrete":
@@ -106,7 +110,9 @@ class RemotePolicy(Policy):
             )
         except Exception as exc:
             self._conn = None
-            raise PolicyError(f"policy {self.name}: cannot connect: {type(exc).__name__}: {exc}") from exc
+            raise PolicyError(
+                f"policy {self.name}: cannot connect: {type(exc).__name__}: {exc}"
+            ) from exc
         reply = self._request(self._init_message, expect="ready")
         self.server_name = reply.get("name")
 
@@ -122,24 +128,32 @@ class RemotePolicy(Policy):
         from websockets.exceptions import ConnectionClosed
 
         if self._conn is None:
-            raise PolicyError(f"policy {self.name}: connection closed (a previous call failed); reset() reconnects")
+            raise PolicyError(
+                f"policy {self.name}: connection closed (a previous call failed); reset() reconnects"
+            )
         try:
             self._conn.send(packb(message))
             raw = self._conn.recv(timeout=self.timeout_s)
         except TimeoutError as exc:
             # The late answer would desynchronise request and reply: drop the connection.
             self._drop_connection()
-            raise PolicyError(f"policy {self.name} did not answer within {self.timeout_s:g} s") from exc
+            raise PolicyError(
+                f"policy {self.name} did not answer within {self.timeout_s:g} s"
+            ) from exc
         except (ConnectionClosed, OSError) as exc:
             self._drop_connection()
-            raise PolicyError(f"policy {self.name}: connection closed by the server ({type(exc).__name__}: {exc})") from exc
+            raise PolicyError(
+                f"policy {self.name}: connection closed by the server ({type(exc).__name__}: {exc})"
+            ) from exc
         reply = unpackb(raw)
         kind = reply.get("type") if isinstance(reply, dict) else None
         if kind == "error":
             raise PolicyError(f"policy {self.name}: server error: {reply.get('message')}")
         if kind != expect:
             self._drop_connection()
-            raise PolicyError(f"policy {self.name}: unexpected reply {kind!r} to {message['type']!r}; expected {expect!r}")
+            raise PolicyError(
+                f"policy {self.name}: unexpected reply {kind!r} to {message['type']!r}; expected {expect!r}"
+            )
         return reply
 
     # -- policy ---------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ class PolicyServer:
         self.url = f"ws://{host}:{self.port}"
         self.connections_served = 0
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"policy-server-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"policy-server-{self.port}", daemon=True
+        )
         self._thread.start()
 
     def _handle(self, conn: Any) -> None:
@@ -73,7 +75,14 @@ class PolicyServer:
                 forbidden = sorted(set(client_options) & CLIENT_FORBIDDEN_OPTIONS)
                 if forbidden:
                     # These would let a client choose which code the server runs.
-                    return {"type": "error", "message": f"client options {forbidden} are not allowed; the server's policy is {self.policy_spec!r}"}, None, False
+                    return (
+                        {
+                            "type": "error",
+                            "message": f"client options {forbidden} are not allowed; the server's policy is {self.policy_spec!r}",
+                        },
+                        None,
+                        False,
+                    )
                 options = {**self.options, **client_options}
                 policy = make_policy(
                     self.policy_spec,
@@ -85,16 +94,29 @@ class PolicyServer:
             if kind == "close":
                 return {"type": "ok"}, policy, True
             if kind not in ("reset", "act"):
-                return {"type": "error", "message": f"unknown message type {kind!r}; accepted: init, reset, act, close"}, policy, False
+                return (
+                    {
+                        "type": "error",
+                        "message": f"unknown message type {kind!r}; accepted: init, reset, act, close",
+                    },
+                    policy,
+                    False,
+                )
             if policy is None:
-                return {"type": "error", "message": f"{kind!r} before 'init': send the spaces first"}, policy, False
+                return (
+                    {"type": "error", "message": f"{kind!r} before 'init': send the spaces first"},
+                    policy,
+                    False,
+                )
             if kind == "reset":
                 policy.reset(str(message.get("instruction", "")), int(message.get("seed", 0)))
                 return {"type": "ok"}, policy, False
             return {"type": "action", "action": policy.act(message["observation"])}, policy, False
         except SimfarmError as exc:
             return {"type": "error", "message": str(exc)}, policy, False
-        except Exception as exc:  # a user policy's bug is reported to its client, not fatal to the server
+        except (
+            Exception
+        ) as exc:  # a user policy's bug is reported to its client, not fatal to the server
             log.exception("policy %s failed", self.policy_spec)
             return {"type": "error", "message": f"{type(exc).__name__}: {exc}"}, policy, False
 
@@ -115,7 +137,9 @@ class PolicyServer:
         self.shutdown()
 
 
-def serve_policy(policy_spec: str, host: str = "127.0.0.1", port: int = 0, options: dict[str, Any] | None = None) -> PolicyServer:
+def serve_policy(
+    policy_spec: str, host: str = "127.0.0.1", port: int = 0, options: dict[str, Any] | None = None
+) -> PolicyServer:
     """Serve `policy_spec` on ws://host:port (port 0: any free port; see `.port`) in a background thread.
 
     Binds 127.0.0.1 unless told otherwise: a policy server runs arbitrary code for its clients.

@@ -29,7 +29,10 @@ _SEED_MASK = (1 << 63) - 1
 
 def child_seed(seed: int, tag: int) -> int:
     """A seed for a wrapped policy or stream, independent of the others derived from `seed`."""
-    return int(np.random.SeedSequence([int(seed) & _SEED_MASK, tag]).generate_state(2, np.uint64)[0] & _SEED_MASK)
+    return int(
+        np.random.SeedSequence([int(seed) & _SEED_MASK, tag]).generate_state(2, np.uint64)[0]
+        & _SEED_MASK
+    )
 
 
 class NoisyPolicy(Policy):
@@ -39,9 +42,16 @@ class NoisyPolicy(Policy):
     label beside the executed (noisy) action.
     """
 
-    def __init__(self, policy: Any, action_noise_std: float | list[float], action_space: gym.spaces.Box):
+    def __init__(
+        self, policy: Any, action_noise_std: float | list[float], action_space: gym.spaces.Box
+    ):
         std = np.asarray(action_noise_std, dtype=np.float64)
-        if np.any(std < 0) or not np.all(np.isfinite(std)) or std.ndim > 1 or (std.ndim == 1 and std.shape != action_space.shape):
+        if (
+            np.any(std < 0)
+            or not np.all(np.isfinite(std))
+            or std.ndim > 1
+            or (std.ndim == 1 and std.shape != action_space.shape)
+        ):
             raise ConfigError(
                 f"action_noise_std must be a non-negative number or a list of {action_space.shape[0]} numbers, got {action_noise_std!r}"
             )
@@ -96,7 +106,9 @@ class MixturePolicy(Policy):
             raise ConfigError("a policy mixture needs at least one component")
         weights = np.array([c.weight for c in components], dtype=np.float64)
         if np.any(~np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
-            raise ConfigError(f"mixture weights must be non-negative with a positive sum, got {weights.tolist()}")
+            raise ConfigError(
+                f"mixture weights must be non-negative with a positive sum, got {weights.tolist()}"
+            )
         self.components = components
         self.probabilities = weights / weights.sum()
         self.name = "mixture"
@@ -113,7 +125,9 @@ class MixturePolicy(Policy):
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         if self._current is None:
-            raise ConfigError("MixturePolicy.act called before reset(instruction, seed) chose a component")
+            raise ConfigError(
+                "MixturePolicy.act called before reset(instruction, seed) chose a component"
+            )
         return self._current.act(observation)
 
     def close(self) -> None:
@@ -121,7 +135,12 @@ class MixturePolicy(Policy):
             component.policy.close()
 
 
-def make_mixture(components: list[dict[str, Any]], observation_space: Any, action_space: gym.spaces.Box, **options: Any) -> MixturePolicy:
+def make_mixture(
+    components: list[dict[str, Any]],
+    observation_space: Any,
+    action_space: gym.spaces.Box,
+    **options: Any,
+) -> MixturePolicy:
     """Build a MixturePolicy from config entries `{policy: SPEC, weight: W, [action_noise_std], [name], ...}`.
 
     Extra keys of an entry, and the shared `options` (e.g. `env`), go to that component's source.
@@ -130,12 +149,16 @@ def make_mixture(components: list[dict[str, Any]], observation_space: Any, actio
     from simfarm.policies.base import make_policy
 
     if not isinstance(components, (list, tuple)) or not components:
-        raise ConfigError(f"policy.components must be a non-empty list of {{policy, weight}} entries, got {components!r}")
+        raise ConfigError(
+            f"policy.components must be a non-empty list of {{policy, weight}} entries, got {components!r}"
+        )
     built: list[MixtureComponent] = []
     seen: dict[str, int] = {}
     for k, entry in enumerate(components):
         if not isinstance(entry, dict) or "policy" not in entry:
-            raise ConfigError(f"policy.components[{k}] must be a mapping with a 'policy' spec and a 'weight', got {entry!r}")
+            raise ConfigError(
+                f"policy.components[{k}] must be a mapping with a 'policy' spec and a 'weight', got {entry!r}"
+            )
         entry = dict(entry)
         spec = entry.pop("policy")
         weight = entry.pop("weight", 1.0)
@@ -158,7 +181,9 @@ def make_mixture(components: list[dict[str, Any]], observation_space: Any, actio
 def latency_steps(latency_s: float, control_hz: float) -> int:
     """Control steps an action waits before taking effect: ceil(latency_s * control_hz)."""
     if latency_s < 0 or control_hz <= 0:
-        raise ConfigError(f"latency_s must be >= 0 and control_hz > 0, got latency_s={latency_s}, control_hz={control_hz}")
+        raise ConfigError(
+            f"latency_s must be >= 0 and control_hz > 0, got latency_s={latency_s}, control_hz={control_hz}"
+        )
     # Round first so 0.1 s at 10 Hz is 1 step, not 2 from 1.0000000000000002.
     return int(math.ceil(round(latency_s * control_hz, 9)))
 
@@ -188,7 +213,9 @@ class LatencyPolicy(Policy):
         if initial_action is None and action_space is not None:
             low, high = box_bounds(action_space)
             initial_action = np.clip(np.zeros(action_space.shape), low, high).astype(np.float32)
-        self.initial_action = None if initial_action is None else np.asarray(initial_action, dtype=np.float32)
+        self.initial_action = (
+            None if initial_action is None else np.asarray(initial_action, dtype=np.float32)
+        )
         self.act_time_s: list[float] = []
         self._pending: deque[np.ndarray] = deque()
         self._held: np.ndarray | None = self.initial_action

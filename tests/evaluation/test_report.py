@@ -33,7 +33,11 @@ def make_results(rates: dict[str, float], n_per_task: int, seed: int = 0) -> lis
                     "success": ok,
                     "length": length,
                     "time_to_success_s": length / 10 if ok else None,
-                    "safety": {"peak_contact_force_n": float(10 + j), "collisions": j % 4, "joint_limit_hits": int(j == 1)},
+                    "safety": {
+                        "peak_contact_force_n": float(10 + j),
+                        "collisions": j % 4,
+                        "joint_limit_hits": int(j == 1),
+                    },
                     "error": None,
                     "act_time_s": [0.001 * (1 + j % 3)] * 3,
                 }
@@ -44,13 +48,22 @@ def make_results(rates: dict[str, float], n_per_task: int, seed: int = 0) -> lis
 
 def test_report_numbers_match_the_input_episodes(tmp_path):
     results = make_results({"pick_place": 0.7, "push": 0.4}, n_per_task=20)
-    results[3]["error"] = "episode 3 step 12: policy error: policy 'remote:ws://x' did not answer within 5 s"
+    results[3]["error"] = (
+        "episode 3 step 12: policy error: policy 'remote:ws://x' did not answer within 5 s"
+    )
     results[3]["success"] = True  # an episode with an error never counts as a success
-    report = write_report(results, tmp_path, config={"task": "pick_place", "policy": {"spec": "random"}, "seed": 3}, videos=[tmp_path / "videos" / "episode_000000.mp4"])
+    report = write_report(
+        results,
+        tmp_path,
+        config={"task": "pick_place", "policy": {"spec": "random"}, "seed": 3},
+        videos=[tmp_path / "videos" / "episode_000000.mp4"],
+    )
     s = report["summary"]
     successes = sum(r["success"] and not r["error"] for r in results)
     assert s["n_episodes"] == 40 and s["overall"]["successes"] == successes
-    assert (s["overall"]["ci_low"], s["overall"]["ci_high"]) == pytest.approx(wilson_interval(successes, 40))
+    assert (s["overall"]["ci_low"], s["overall"]["ci_high"]) == pytest.approx(
+        wilson_interval(successes, 40)
+    )
     assert s["overall"]["errors"] == 1
     for task in ("pick_place", "push"):
         rows = [r for r in results if r["task"] == task]
@@ -63,9 +76,13 @@ def test_report_numbers_match_the_input_episodes(tmp_path):
     assert s["episode_length"]["success"]["mean"] == pytest.approx(np.mean(ok_lengths))
     assert s["time_to_success_s"]["max"] == pytest.approx(max(ok_lengths) / 10)
     assert s["safety"]["collisions"]["total"] == sum(r["safety"]["collisions"] for r in results)
-    assert s["safety"]["peak_contact_force_n"]["max"] == max(r["safety"]["peak_contact_force_n"] for r in results)
+    assert s["safety"]["peak_contact_force_n"]["max"] == max(
+        r["safety"]["peak_contact_force_n"] for r in results
+    )
     assert s["latency"]["act_time_s"]["count"] == 120
-    assert s["latency"]["act_time_s"]["p50"] == pytest.approx(np.percentile([t for r in results for t in r["act_time_s"]], 50))
+    assert s["latency"]["act_time_s"]["p50"] == pytest.approx(
+        np.percentile([t for r in results for t in r["act_time_s"]], 50)
+    )
     assert s["failures"]["count"] == 40 - successes
     assert s["failures"]["by_cause"]["policy error"] == 1
     assert s["failures"]["by_cause"]["no success"] == 40 - successes - 1
@@ -73,7 +90,10 @@ def test_report_numbers_match_the_input_episodes(tmp_path):
     assert load_report(tmp_path)["summary"] == s
     md = (tmp_path / "report.md").read_text()
     pick = s["by_task"]["pick_place"]
-    assert f"| pick_place | 20 | {pick['successes']} | {100 * pick['rate']:.1f}% | [{100 * pick['ci_low']:.1f}%, {100 * pick['ci_high']:.1f}%] |" in md
+    assert (
+        f"| pick_place | 20 | {pick['successes']} | {100 * pick['rate']:.1f}% | [{100 * pick['ci_low']:.1f}%, {100 * pick['ci_high']:.1f}%] |"
+        in md
+    )
     assert "did not answer within 5 s" in md and "videos/episode_000000.mp4" in md
     for name in ("success_by_task.png", "episode_length.png"):
         with Image.open(tmp_path / name) as image:
@@ -85,22 +105,40 @@ def test_same_results_give_byte_identical_report_json(tmp_path):
     results = make_results({"push": 0.5}, n_per_task=10)
     write_report(results, tmp_path / "a", config={"seed": 0})
     write_report(list(reversed(results)), tmp_path / "b", config={"seed": 0})
-    assert (tmp_path / "a" / "report.json").read_bytes() == (tmp_path / "b" / "report.json").read_bytes()
-    assert (tmp_path / "a" / "report.md").read_bytes() == (tmp_path / "b" / "report.md").read_bytes()
+    assert (tmp_path / "a" / "report.json").read_bytes() == (
+        tmp_path / "b" / "report.json"
+    ).read_bytes()
+    assert (tmp_path / "a" / "report.md").read_bytes() == (
+        tmp_path / "b" / "report.md"
+    ).read_bytes()
 
 
 def test_empty_and_all_failed_reports_still_write(tmp_path):
     report = write_report([], tmp_path / "empty")
     assert report["summary"]["overall"]["rate"] is None
-    failed = [{"episode_index": 0, "task": "push", "success": False, "length": 5, "error": "TaskError: no receptacle"}]
+    failed = [
+        {
+            "episode_index": 0,
+            "task": "push",
+            "success": False,
+            "length": 5,
+            "error": "TaskError: no receptacle",
+        }
+    ]
     s = write_report(failed, tmp_path / "failed")["summary"]
     assert s["failures"]["by_cause"] == {"TaskError": 1}
-    assert json.loads((tmp_path / "failed" / "report.json").read_text())["summary"]["overall"]["ci_high"] == pytest.approx(wilson_interval(0, 1)[1])
+    assert json.loads((tmp_path / "failed" / "report.json").read_text())["summary"]["overall"][
+        "ci_high"
+    ] == pytest.approx(wilson_interval(0, 1)[1])
 
 
 def test_compare_flags_a_significant_difference_only_when_there_is_one(tmp_path):
-    write_report(make_results({"pick_place": 0.5, "push": 0.5}, 100, seed=1), tmp_path / "a", plots=False)
-    write_report(make_results({"pick_place": 0.8, "push": 0.52}, 100, seed=2), tmp_path / "b", plots=False)
+    write_report(
+        make_results({"pick_place": 0.5, "push": 0.5}, 100, seed=1), tmp_path / "a", plots=False
+    )
+    write_report(
+        make_results({"pick_place": 0.8, "push": 0.52}, 100, seed=2), tmp_path / "b", plots=False
+    )
     cmp = compare_reports(tmp_path / "a", tmp_path / "b")
     assert cmp["by_task"]["pick_place"]["significant"] is True
     assert cmp["by_task"]["pick_place"]["difference"] == pytest.approx(0.3)
@@ -131,5 +169,7 @@ def test_compare_lists_tasks_present_in_only_one_report(tmp_path):
 def test_summarize_is_pure_and_sorts_by_episode_index():
     results = make_results({"push": 0.3}, 10)
     s = summarize(list(reversed(results)))
-    assert [f["episode_index"] for f in s["failures"]["episodes"]] == sorted(f["episode_index"] for f in s["failures"]["episodes"])
+    assert [f["episode_index"] for f in s["failures"]["episodes"]] == sorted(
+        f["episode_index"] for f in s["failures"]["episodes"]
+    )
     assert results == make_results({"push": 0.3}, 10)

@@ -27,10 +27,10 @@ def spaces():
         {
             "state": gym.spaces.Box(-np.inf, np.inf, (STATE_DIM,), np.float32),
             "environment_state": gym.spaces.Box(-np.inf, np.inf, (2,), np.float32),
-            "images": gym.spaces.Dict({"workspace": gym.spaces.Box(0, 255, (*IMAGE_HW, 3), np.uint8)}),
+            "images": gym.spaces.Dict(
+                {"workspace": gym.spaces.Box(0, 255, (*IMAGE_HW, 3), np.uint8)}
+            ),
         }
     )
     action_space = gym.spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
     return observation_space, action_space
-
-

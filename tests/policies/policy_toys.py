@@ -101,7 +101,9 @@ class PointMassEnv(gym.Env):
     def __init__(self, dt_s: float = 0.1, max_steps: int = 50):
         self.dt_s = dt_s
         self.max_steps = max_steps
-        self.observation_space = gym.spaces.Dict({"state": gym.spaces.Box(-np.inf, np.inf, (STATE_DIM,), np.float32)})
+        self.observation_space = gym.spaces.Dict(
+            {"state": gym.spaces.Box(-np.inf, np.inf, (STATE_DIM,), np.float32)}
+        )
         self.action_space = gym.spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
 
     def _obs(self):

@@ -10,13 +10,19 @@ from simfarm.errors import ConfigError
 from simfarm.paths import configs_dir
 from simfarm.policies import make_policy, validate_config
 
-SPECS = {"python": "python:pkg.mod:Pol", "onnx": "onnx:/models/pol.onnx", "remote": "remote:ws://127.0.0.1:8765"}
+SPECS = {
+    "python": "python:pkg.mod:Pol",
+    "onnx": "onnx:/models/pol.onnx",
+    "remote": "remote:ws://127.0.0.1:8765",
+}
 
 
 def load_group(name: str) -> dict:
     cfg = OmegaConf.to_container(OmegaConf.load(configs_dir() / "policy" / f"{name}.yaml"))
     if name in SPECS:
-        assert cfg["spec"] == "???", "open-ended specs must be mandatory (set by the policy=PREFIX:... shorthand)"
+        assert cfg["spec"] == "???", (
+            "open-ended specs must be mandatory (set by the policy=PREFIX:... shorthand)"
+        )
         cfg["spec"] = SPECS[name]
     return cfg
 
@@ -47,9 +53,15 @@ def test_config_groups_build_policies_with_their_keys(spaces):
         ({"spec": "remote:http://x"}, "remote:ws://HOST:PORT"),
         ({"spec": "onnx:"}, "onnx:PATH"),
         ({"spec": "mixture"}, "components"),
-        ({"spec": "mixture", "components": [{"policy": "random", "weight": "a lot"}]}, r"components\[0\].weight"),
+        (
+            {"spec": "mixture", "components": [{"policy": "random", "weight": "a lot"}]},
+            r"components\[0\].weight",
+        ),
         ({"spec": "mixture", "components": [{"policy": "random", "weight": 0}]}, "sum to 0"),
-        ({"spec": "mixture", "components": [{"policy": "nope:x", "weight": 1}]}, r"components\[0\].spec 'nope:x'"),
+        (
+            {"spec": "mixture", "components": [{"policy": "nope:x", "weight": 1}]},
+            r"components\[0\].spec 'nope:x'",
+        ),
         ({"spec": "scripted", "action_noise_std": -0.1}, "action_noise_std"),
     ],
 )

@@ -19,11 +19,16 @@ B = RNG.normal(size=(ACTION_DIM,)).astype(np.float32)
 
 def build_model(path, with_image: bool) -> None:
     """action = state @ W + B (+ flatten(image NCHW) @ V), batch dimension N."""
-    nodes = [helper.make_node("MatMul", ["obs_state", "W"], ["sw"]), helper.make_node("Add", ["sw", "B"], ["lin"])]
+    nodes = [
+        helper.make_node("MatMul", ["obs_state", "W"], ["sw"]),
+        helper.make_node("Add", ["sw", "B"], ["lin"]),
+    ]
     inputs = [helper.make_tensor_value_info("obs_state", TensorProto.FLOAT, ["N", STATE_DIM])]
     inits = [numpy_helper.from_array(W, "W"), numpy_helper.from_array(B, "B")]
     if with_image:
-        inputs.append(helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, *IMAGE_HW]))
+        inputs.append(
+            helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, *IMAGE_HW])
+        )
         inits.append(numpy_helper.from_array(V, "V"))
         nodes += [
             helper.make_node("Flatten", ["image"], ["flat"], axis=1),
@@ -49,7 +54,10 @@ class NumpyLinear(Policy):
     def act(self, observation):
         action = observation["state"] @ W + B
         if self.with_image:
-            chw = np.transpose(observation["images"]["workspace"], (2, 0, 1)).astype(np.float32) / 255.0
+            chw = (
+                np.transpose(observation["images"]["workspace"], (2, 0, 1)).astype(np.float32)
+                / 255.0
+            )
             action = action + chw.reshape(-1) @ V
         return action.astype(np.float32)
 
@@ -70,15 +78,24 @@ def test_onnx_linear_state_policy_matches_numpy(tmp_path, spaces):
 
 def test_onnx_image_input_is_converted_from_hwc_uint8_to_nchw_float(tmp_path, spaces):
     build_model(tmp_path / "vision.onnx", with_image=True)
-    inputs = {"state": "obs_state", "images.workspace": {"name": "image", "layout": "CHW", "scale": 1 / 255}}
-    policy = make_policy(f"onnx:{tmp_path / 'vision.onnx'}", *spaces, inputs=inputs, output="action")
+    inputs = {
+        "state": "obs_state",
+        "images.workspace": {"name": "image", "layout": "CHW", "scale": 1 / 255},
+    }
+    policy = make_policy(
+        f"onnx:{tmp_path / 'vision.onnx'}", *spaces, inputs=inputs, output="action"
+    )
     reference = NumpyLinear(with_image=True)
     rng = np.random.default_rng(1)
     for _ in range(10):
         obs = sample_observation(rng)
         np.testing.assert_allclose(policy.act(obs), reference.act(obs), rtol=1e-4, atol=1e-4)
     # The image term matters: without the CHW transpose the actions differ.
-    hwc = make_policy(f"onnx:{tmp_path / 'vision.onnx'}", *spaces, inputs={**inputs, "images.workspace": {"name": "image", "scale": 1 / 255}})
+    hwc = make_policy(
+        f"onnx:{tmp_path / 'vision.onnx'}",
+        *spaces,
+        inputs={**inputs, "images.workspace": {"name": "image", "scale": 1 / 255}},
+    )
     with pytest.raises(PolicyError, match="onnxruntime failed"):
         hwc.act(sample_observation(rng))  # (1, 8, 8, 3) does not fit (N, 3, 8, 8)
 
@@ -89,13 +106,24 @@ def test_onnx_config_errors_name_the_model_inputs_and_outputs(tmp_path, spaces):
     with pytest.raises(ConfigError, match=r"inputs.*image.*obs_state"):
         make_policy(f"onnx:{path}", *spaces)
     with pytest.raises(ConfigError, match=r"unknown output 'act'.*\['action'\]"):
-        make_policy(f"onnx:{path}", *spaces, inputs={"state": "obs_state", "images.workspace": "image"}, output="act")
+        make_policy(
+            f"onnx:{path}",
+            *spaces,
+            inputs={"state": "obs_state", "images.workspace": "image"},
+            output="act",
+        )
     with pytest.raises(ConfigError, match=r"inputs \[.image.\] are not fed"):
         make_policy(f"onnx:{path}", *spaces, inputs={"state": "obs_state"})
     with pytest.raises(ConfigError, match=r"layout.*accepted"):
-        make_policy(f"onnx:{path}", *spaces, inputs={"state": "obs_state", "images.workspace": {"name": "image", "layout": "WHC"}})
+        make_policy(
+            f"onnx:{path}",
+            *spaces,
+            inputs={"state": "obs_state", "images.workspace": {"name": "image", "layout": "WHC"}},
+        )
     with pytest.raises(PolicyError, match="no such file"):
         make_policy(f"onnx:{tmp_path / 'missing.onnx'}", *spaces)
-    missing_key = make_policy(f"onnx:{path}", *spaces, inputs={"state": "obs_state", "images.wrist": "image"})
+    missing_key = make_policy(
+        f"onnx:{path}", *spaces, inputs={"state": "obs_state", "images.wrist": "image"}
+    )
     with pytest.raises(PolicyError, match=r"images.wrist.*\['workspace'\]"):
         missing_key.act(sample_observation(np.random.default_rng(0)))

@@ -17,8 +17,22 @@ from simfarm.policies.codec import packb, unpackb
 from simfarm.policies.server import serve_policy
 
 NUMERIC_DTYPES = [
-    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
-    np.float16, np.float32, np.float64, np.complex64, np.complex128, np.dtype(">f8"), np.dtype(">i4"),
+    np.bool_,
+    np.int8,
+    np.int16,
+    np.int32,
+    np.int64,
+    np.uint8,
+    np.uint16,
+    np.uint32,
+    np.uint64,
+    np.float16,
+    np.float32,
+    np.float64,
+    np.complex64,
+    np.complex128,
+    np.dtype(">f8"),
+    np.dtype(">i4"),
 ]
 
 
@@ -38,7 +52,10 @@ def test_codec_round_trips_nested_dicts_scalars_and_non_contiguous_arrays():
     image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
     message = {
         "type": "act",
-        "observation": {"state": np.arange(4, dtype=np.float32), "images": {"wrist": image[:, ::2]}},
+        "observation": {
+            "state": np.arange(4, dtype=np.float32),
+            "images": {"wrist": image[:, ::2]},
+        },
         "meta": [1, 2.5, "text", None, True, np.float32(1.5), np.int64(-3)],
         7: b"raw",
     }
@@ -165,9 +182,18 @@ def test_unreachable_server_raises_policy_error(spaces):
 
 
 def test_server_killed_mid_episode_raises_policy_error(policy_module_dir, spaces):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(policy_module_dir), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(policy_module_dir), os.environ.get("PYTHONPATH", "")]),
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simfarm.policies.cli", f"policy=python:{POLICY_MODULE}:Linear", "port=0"],
+        [
+            sys.executable,
+            "-m",
+            "simfarm.policies.cli",
+            f"policy=python:{POLICY_MODULE}:Linear",
+            "port=0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -196,4 +222,8 @@ def test_server_killed_mid_episode_raises_policy_error(policy_module_dir, spaces
 def test_clients_cannot_make_the_server_run_other_code(server, spaces):
     srv = server("random")
     with pytest.raises(PolicyError, match=r"client options \['components'\] are not allowed"):
-        make_policy(f"remote:{srv.url}", *spaces, server_options={"components": [{"policy": "python:os:getcwd", "weight": 1}]})
+        make_policy(
+            f"remote:{srv.url}",
+            *spaces,
+            server_options={"components": [{"policy": "python:os:getcwd", "weight": 1}]},
+        )

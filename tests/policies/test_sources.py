@@ -28,7 +28,9 @@ def test_random_policy_is_deterministic_from_the_reset_seed(spaces):
 
 def test_python_class_gets_the_spaces_and_reaches_the_goal(policy_module_dir):
     env = PointMassEnv()
-    policy = make_policy(f"python:{POLICY_MODULE}:GoToGoal", env.observation_space, env.action_space)
+    policy = make_policy(
+        f"python:{POLICY_MODULE}:GoToGoal", env.observation_space, env.action_space
+    )
     assert policy.name == f"python:{POLICY_MODULE}:GoToGoal"
     successes = [run_point_mass(policy, seed)[0] for seed in range(5)]
     assert all(successes)
@@ -37,7 +39,9 @@ def test_python_class_gets_the_spaces_and_reaches_the_goal(policy_module_dir):
 def test_python_factory_receives_options_and_no_arg_class_is_called_bare(policy_module_dir, spaces):
     obs_space, act_space = spaces
     obs = sample_observation(np.random.default_rng(0))
-    constant = make_policy(f"python:{POLICY_MODULE}:make_constant", obs_space, act_space, value=0.25, env=object())
+    constant = make_policy(
+        f"python:{POLICY_MODULE}:make_constant", obs_space, act_space, value=0.25, env=object()
+    )
     assert np.array_equal(constant.act(obs), np.full(2, 0.25, np.float32))
     bare = make_policy(f"python:{POLICY_MODULE}:NoArgs", obs_space, act_space)
     action = bare.act(obs)
@@ -68,7 +72,9 @@ def test_bad_python_spec_raises_policy_error_naming_it(policy_module_dir, spaces
         ("Integer", r"dtype int64; expected a float dtype"),
     ],
 )
-def test_invalid_actions_fail_naming_policy_and_expected_shape(policy_module_dir, spaces, attr, message):
+def test_invalid_actions_fail_naming_policy_and_expected_shape(
+    policy_module_dir, spaces, attr, message
+):
     policy = make_policy(f"python:{POLICY_MODULE}:{attr}", *spaces)
     with pytest.raises(PolicyError, match=message) as info:
         policy.act(sample_observation(np.random.default_rng(0)))
@@ -141,7 +147,9 @@ def test_user_reset_may_take_instruction_and_seed_only_seed_or_nothing(spaces):
         def reset(self):
             calls.append(("bare",))
 
-    register_policy_source("testreset", lambda rest, o, a, **kw: {"both": Both, "seed": SeedOnly, "bare": Bare}[rest]())
+    register_policy_source(
+        "testreset", lambda rest, o, a, **kw: {"both": Both, "seed": SeedOnly, "bare": Bare}[rest]()
+    )
     try:
         for kind in ("both", "seed", "bare"):
             make_policy(f"testreset:{kind}", *spaces).reset("go", 5)
@@ -153,7 +161,10 @@ def test_user_reset_may_take_instruction_and_seed_only_seed_or_nothing(spaces):
 
 
 def test_failing_constructor_is_reported_with_the_spec(policy_module_dir, spaces):
-    with pytest.raises(PolicyError, match=rf"python:{POLICY_MODULE}:Broken: constructing 'Broken' failed: ValueError: bad weights file"):
+    with pytest.raises(
+        PolicyError,
+        match=rf"python:{POLICY_MODULE}:Broken: constructing 'Broken' failed: ValueError: bad weights file",
+    ):
         make_policy(f"python:{POLICY_MODULE}:Broken", *spaces)
 
 

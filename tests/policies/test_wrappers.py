@@ -44,16 +44,22 @@ def test_mixture_is_deterministic_per_seed(policy_module_dir, spaces):
 
 def test_mixture_config_errors_name_the_entry(spaces):
     with pytest.raises(ConfigError, match=r"components\[1\]"):
-        make_policy("mixture", *spaces, components=[{"policy": "random", "weight": 1}, {"weight": 1}])
+        make_policy(
+            "mixture", *spaces, components=[{"policy": "random", "weight": 1}, {"weight": 1}]
+        )
     with pytest.raises(ConfigError, match="non-negative"):
         make_policy("mixture", *spaces, components=[{"policy": "random", "weight": -1}])
     with pytest.raises(ConfigError, match="components"):
         make_policy("mixture", *spaces)
 
 
-def test_noisy_policy_is_deterministic_from_the_seed_and_keeps_the_clean_action(policy_module_dir, spaces):
+def test_noisy_policy_is_deterministic_from_the_seed_and_keeps_the_clean_action(
+    policy_module_dir, spaces
+):
     obs = sample_observation(np.random.default_rng(0))
-    noisy = make_policy(f"python:{POLICY_MODULE}:make_constant", *spaces, value=0.0, action_noise_std=0.1)
+    noisy = make_policy(
+        f"python:{POLICY_MODULE}:make_constant", *spaces, value=0.0, action_noise_std=0.1
+    )
     clean = make_policy(f"python:{POLICY_MODULE}:make_constant", *spaces, value=0.0)
     noisy.reset("", 3)
     first = np.array([noisy.act(obs) for _ in range(200)])
@@ -63,18 +69,25 @@ def test_noisy_policy_is_deterministic_from_the_seed_and_keeps_the_clean_action(
     assert first.std() == pytest.approx(0.1, rel=0.15)
     noisy.reset("", 4)
     assert not np.array_equal(first[:5], np.array([noisy.act(obs) for _ in range(5)]))
-    saturated = make_policy(f"python:{POLICY_MODULE}:make_constant", *spaces, value=1.0, action_noise_std=0.5)
+    saturated = make_policy(
+        f"python:{POLICY_MODULE}:make_constant", *spaces, value=1.0, action_noise_std=0.5
+    )
     saturated.reset("", 0)
     assert np.all(np.array([saturated.act(obs) for _ in range(50)]) <= 1.0)
 
 
-@pytest.mark.parametrize(("latency_s", "hz", "steps"), [(0.0, 10, 0), (0.05, 10, 1), (0.1, 10, 1), (0.1001, 10, 2), (0.3, 10, 3), (0.25, 20, 5)])
+@pytest.mark.parametrize(
+    ("latency_s", "hz", "steps"),
+    [(0.0, 10, 0), (0.05, 10, 1), (0.1, 10, 1), (0.1001, 10, 2), (0.3, 10, 3), (0.25, 20, 5)],
+)
 def test_latency_is_ceil_of_latency_times_rate(latency_s, hz, steps):
     assert latency_steps(latency_s, hz) == steps
 
 
 @pytest.mark.parametrize("delay", [0, 1, 3])
-def test_latency_wrapper_delays_actions_by_the_right_number_of_steps(policy_module_dir, spaces, delay):
+def test_latency_wrapper_delays_actions_by_the_right_number_of_steps(
+    policy_module_dir, spaces, delay
+):
     inner = make_policy(f"python:{POLICY_MODULE}:Counter", *spaces)
     policy = LatencyPolicy(inner, latency_s=delay / 10, control_hz=10, action_space=spaces[1])
     assert policy.delay_steps == delay
