@@ -106,3 +106,33 @@ def format_comparison(comparison: dict[str, Any]) -> str:
                 f"\nTasks only in {side.upper()}: {', '.join(comparison[f'only_in_{side}'])}"
             )
     return "\n".join(lines)
+
+
+def compare_main(argv: list[str]) -> int:
+    """`simfarm eval compare A B [confidence=0.95] [out=PATH.json]`: prints the table on stdout.
+
+    Exit code 0 whatever the verdict (a significant difference is a finding, not a failure).
+    """
+    import json
+
+    from simfarm.errors import ConfigError
+
+    paths = [a for a in argv if "=" not in a]
+    keys = dict(a.split("=", 1) for a in argv if "=" in a)
+    unknown = sorted(set(keys) - {"confidence", "out"})
+    if len(paths) != 2 or unknown:
+        raise ConfigError(
+            f"usage: simfarm eval compare A_DIR B_DIR [confidence=0.95] [out=PATH.json]; "
+            f"got paths {paths} and unknown keys {unknown}"
+        )
+    try:
+        confidence = float(keys.get("confidence", 0.95))
+    except ValueError as exc:
+        raise ConfigError(
+            f"confidence must be a number in (0, 1), got {keys['confidence']!r}"
+        ) from exc
+    comparison = compare_reports(paths[0], paths[1], confidence)
+    print(format_comparison(comparison))
+    if "out" in keys:
+        Path(keys["out"]).write_text(json.dumps(comparison, indent=2, sort_keys=True) + "\n")
+    return 0

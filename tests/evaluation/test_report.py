@@ -173,3 +173,16 @@ def test_summarize_is_pure_and_sorts_by_episode_index():
         f["episode_index"] for f in s["failures"]["episodes"]
     )
     assert results == make_results({"push": 0.3}, 10)
+
+
+def test_compare_command_prints_the_table_and_writes_json(tmp_path, capsys):
+    from simfarm.evaluation.compare import compare_main
+
+    write_report(make_results({"push": 0.2}, 50), tmp_path / "a", plots=False)
+    write_report(make_results({"push": 0.6}, 50), tmp_path / "b", plots=False)
+    code = compare_main([str(tmp_path / "a"), str(tmp_path / "b"), f"out={tmp_path / 'cmp.json'}"])
+    assert code == 0
+    assert "| push | 20.0% (10/50) | 60.0% (30/50) | +40.0% |" in capsys.readouterr().out
+    assert json.loads((tmp_path / "cmp.json").read_text())["by_task"]["push"]["significant"] is True
+    with pytest.raises(ConfigError, match="usage"):
+        compare_main([str(tmp_path / "a")])
