@@ -136,6 +136,8 @@ class EpisodeRunner:
             "length": t,
             "fps": self.fps,
             "control_mode": env.control_mode,
+            # What rebuilds this episode's env for replay (with the stored SceneSpec and values).
+            "env": env_record(env),
             "policy": getattr(self.policy, "current_component", None) or getattr(self.policy, "name", "unknown"),
             "act_time_s": act_time_s,
             "versions": versions(),
@@ -162,6 +164,22 @@ class EpisodeRunner:
         if close is not None:
             close()
         self.env.close()
+
+
+def env_record(env: SimfarmEnv) -> dict[str, Any]:
+    """The env-defining config of an episode, JSON-serializable (see simfarm.dataset.replay)."""
+    c = env.config
+    return {
+        "task": c.task,
+        "robot": c.robot,
+        "scene": c.scene,
+        "randomization": c.randomization,
+        "control_mode": env.control_mode,
+        "control_hz": c.control_hz,
+        "max_steps": env.max_steps,
+        "split": c.split,
+        "scene_resample_every": c.scene_resample_every,
+    }
 
 
 def _check_action(action, env: SimfarmEnv, policy) -> np.ndarray:
