@@ -130,6 +130,10 @@ def _validate_lerobot(ds: LeRobotReader, check_stats: bool) -> list[str]:
             task_ids = set(rows["task_index"].tolist())
             if any(not 0 <= t < len(tasks) for t in task_ids) or [tasks[t] for t in sorted(task_ids)] != list(ep["tasks"])[: len(task_ids)]:
                 problems.append(f"{rel}: episode {ep['episode_index']} task_index {sorted(task_ids)} does not match its tasks {ep['tasks']}")
+    referenced = {ds.data_path(c, f).resolve() for c, f in by_file}
+    stray = sorted(os.path.relpath(p, ds.root) for p in (ds.root / "data").glob("*/*.parquet") if p.resolve() not in referenced)
+    if stray:
+        problems.append(f"data/ holds parquet files no episode references (LeRobot would load their rows): {stray[:5]}")
     total_rows = sum(len(v) for v in columns_seen["index"])
     if total_rows != n_frames:
         problems.append(f"data files hold {total_rows} rows; info.json total_frames is {n_frames}")

@@ -239,140 +239,184 @@ def tasks_table(tasks: list[str]) -> pa.Table:
 def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, move_videos: bool = True) -> dict[str, Any]:
     """Merge closed shards (in episode order) into a LeRobot v3.0 dataset at `output_dir`.
 
-    Videos are moved (or copied to remote storage) byte for byte; data tables are rewritten with
-    global episode_index/index/task_index; meta/ is written last and swapped in as a whole on
-    local disks. Safe to re-run after a crash. Returns info.json's content.
+    Shard `k` (its manifest's shard_index) owns file number k, so re-running finalize with more
+    shards never moves an existing video. Videos and physics states are moved (copied once to
+    remote storage) byte for byte; data tables are rewritten with global episode_index, index and
+    task_index into a fresh data/ that is swapped in together with meta/ on local disks, so a
+    reader sees the old dataset or the new one. Safe to re-run after a crash. Returns info.json.
     """
     shards = read_manifests([os.fspath(s) for s in shard_dirs], "lerobot", fs)
+    numbers = [m["shard_index"] for _, _, m in shards]
+    if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
+        raise DatasetError(f"shards must be given in episode order with increasing shard_index; got {numbers}")
     ofs, root = resolve(output_dir, fs)
     spec = DatasetSpec.from_dict(shards[0][2]["spec"])
     cs = spec.chunks_size
+    staging = _Staging(ofs, root)
     tasks: list[str] = []
     episode_rows: list[dict[str, Any]] = []
     simfarm_rows: list[dict[str, Any]] = []
     all_stats = []
     ep_offset = frame_offset = 0
     scenes: dict[str, tuple[Any, str]] = {}
-    for k, (sfs, spath, manifest) in enumerate(shards):
-        chunk, file = chunk_file(k, cs)
-        for t in manifest["tasks"]:
-            if t not in tasks:
-                tasks.append(t)
-        task_map = np.array([tasks.index(t) for t in manifest["tasks"]], dtype=np.int64)
-        with sfs.open(join(spath, "data.parquet"), "rb") as f:
-            table = pq.read_table(f)
-        n = table.num_rows
-        if n != manifest["num_frames"]:
-            raise DatasetError(f"shard {spath}: data.parquet has {n} rows, manifest says {manifest['num_frames']}")
-        table = table.set_column(table.schema.get_field_index("episode_index"), "episode_index",
-                                 pa.array(table.column("episode_index").to_numpy() + ep_offset))
-        table = table.set_column(table.schema.get_field_index("index"), "index",
-                                 pa.array(table.column("index").to_numpy() + frame_offset))
-        table = table.set_column(table.schema.get_field_index("task_index"), "task_index",
-                                 pa.array(task_map[table.column("task_index").to_numpy()]))
-        write_bytes_atomic(ofs, join(root, DATA_PATH.format(chunk_index=chunk, file_index=file)), table_bytes(table))
-        for cam in spec.cameras:
-            key = video_key(cam)
-            rel = f"videos/{key}.mp4"
-            place_file(sfs, join(spath, rel), ofs,
-                       join(root, VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)),
-                       size=manifest["files"].get(rel), move=move_videos)
-        place_file(sfs, join(spath, "states.parquet"), ofs,
-                   join(root, STATES_PATH.format(chunk_index=chunk, file_index=file)),
-                   size=manifest["files"].get("states.parquet"), move=move_videos)
-        for rel in manifest["files"]:
-            if rel.startswith("scenes/"):
-                scenes.setdefault(rel.split("/", 1)[1], (sfs, join(spath, rel)))
-        for ep in manifest["episodes"]:
-            g = ep_offset + ep["local_index"]
-            lo, hi = ep["row_from"], ep["row_from"] + ep["length"]
-            ep_stats = stats_mod.from_jsonable(ep["stats"])
-            ep_stats.update(_index_stats(table.slice(lo, hi - lo)))
-            all_stats.append(ep_stats)
-            row: dict[str, Any] = {
-                "episode_index": g,
-                "tasks": [ep["task"]],
-                "length": ep["length"],
-                "data/chunk_index": chunk,
-                "data/file_index": file,
-                "dataset_from_index": frame_offset + lo,
-                "dataset_to_index": frame_offset + hi,
-            }
-            for key, v in ep["videos"].items():
-                row[f"videos/{key}/chunk_index"] = chunk
-                row[f"videos/{key}/file_index"] = file
-                row[f"videos/{key}/from_timestamp"] = float(v["from_timestamp"])
-                row[f"videos/{key}/to_timestamp"] = float(v["to_timestamp"])
-            for feat, st in ep_stats.items():
-                for name, value in st.items():
-                    row[f"stats/{feat}/{name}"] = np.asarray(value).tolist()
-            row["meta/episodes/chunk_index"] = 0
-            row["meta/episodes/file_index"] = 0
-            episode_rows.append(row)
-            simfarm_rows.append({
-                "episode_index": g,
-                **ep["simfarm"],
-                "states/chunk_index": chunk,
-                "states/file_index": file,
-                "states/from_row": lo,
-                "states/to_row": hi,
-            })
-        ep_offset += manifest["num_episodes"]
-        frame_offset += n
+    keep: set[str] = set()  # every data/video/state file the new metadata references
+    try:
+        for sfs, spath, manifest in shards:
+            chunk, file = chunk_file(manifest["shard_index"], cs)
+            for t in manifest["tasks"]:
+                if t not in tasks:
+                    tasks.append(t)
+            task_map = np.array([tasks.index(t) for t in manifest["tasks"]], dtype=np.int64)
+            with sfs.open(join(spath, "data.parquet"), "rb") as f:
+                table = pq.read_table(f)
+            n = table.num_rows
+            if n != manifest["num_frames"]:
+                raise DatasetError(f"shard {spath}: data.parquet has {n} rows, manifest says {manifest['num_frames']}")
+            for name, values in (("episode_index", table.column("episode_index").to_numpy() + ep_offset),
+                                 ("index", table.column("index").to_numpy() + frame_offset),
+                                 ("task_index", task_map[table.column("task_index").to_numpy()])):
+                table = table.set_column(table.schema.get_field_index(name), name, pa.array(values))
+            data_rel = DATA_PATH.format(chunk_index=chunk, file_index=file)
+            staging.write("data", data_rel, table_bytes(table))
+            keep.add(data_rel)
+            for cam in spec.cameras:
+                key = video_key(cam)
+                rel = f"videos/{key}.mp4"
+                dst_rel = VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
+                place_file(sfs, join(spath, rel), ofs, join(root, dst_rel), size=manifest["files"].get(rel), move=move_videos)
+                keep.add(dst_rel)
+            states_rel = STATES_PATH.format(chunk_index=chunk, file_index=file)
+            place_file(sfs, join(spath, "states.parquet"), ofs, join(root, states_rel),
+                       size=manifest["files"].get("states.parquet"), move=move_videos)
+            keep.add(states_rel)
+            for rel in manifest["files"]:
+                if rel.startswith("scenes/"):
+                    scenes.setdefault(rel.split("/", 1)[1], (sfs, join(spath, rel)))
+            for ep in manifest["episodes"]:
+                g = ep_offset + ep["local_index"]
+                lo, hi = ep["row_from"], ep["row_from"] + ep["length"]
+                ep_stats = stats_mod.from_jsonable(ep["stats"])
+                ep_stats.update(_index_stats(table.slice(lo, hi - lo)))
+                all_stats.append(ep_stats)
+                row: dict[str, Any] = {
+                    "episode_index": g,
+                    "tasks": [ep["task"]],
+                    "length": ep["length"],
+                    "data/chunk_index": chunk,
+                    "data/file_index": file,
+                    "dataset_from_index": frame_offset + lo,
+                    "dataset_to_index": frame_offset + hi,
+                }
+                for key, v in ep["videos"].items():
+                    row[f"videos/{key}/chunk_index"] = chunk
+                    row[f"videos/{key}/file_index"] = file
+                    row[f"videos/{key}/from_timestamp"] = float(v["from_timestamp"])
+                    row[f"videos/{key}/to_timestamp"] = float(v["to_timestamp"])
+                for feat, st in ep_stats.items():
+                    for name, value in st.items():
+                        row[f"stats/{feat}/{name}"] = np.asarray(value).tolist()
+                row["meta/episodes/chunk_index"] = 0
+                row["meta/episodes/file_index"] = 0
+                episode_rows.append(row)
+                simfarm_rows.append({
+                    "episode_index": g,
+                    **ep["simfarm"],
+                    "states/chunk_index": chunk,
+                    "states/file_index": file,
+                    "states/from_row": lo,
+                    "states/to_row": hi,
+                })
+            ep_offset += manifest["num_episodes"]
+            frame_offset += n
 
-    total_frames = frame_offset
-    info = {
-        "codebase_version": CODEBASE_VERSION,
-        "robot_type": spec.robot_type,
-        "total_episodes": ep_offset,
-        "total_frames": total_frames,
-        "total_tasks": len(tasks),
-        "chunks_size": cs,
-        "data_files_size_in_mb": spec.data_files_size_in_mb,
-        "video_files_size_in_mb": spec.video_files_size_in_mb,
-        "fps": spec.fps,
-        "splits": {"train": f"0:{ep_offset}"},
-        "data_path": DATA_PATH,
-        "video_path": VIDEO_PATH if spec.cameras else None,
-        "features": info_features(spec),
-    }
-    meta_files: dict[str, bytes] = {
-        "tasks.parquet": table_bytes(tasks_table(tasks)),
-        "episodes/chunk-000/file-000.parquet": table_bytes(pa.Table.from_pylist(episode_rows)),
-        "simfarm/episodes.parquet": table_bytes(pa.Table.from_pylist(simfarm_rows)),
-        "stats.json": (json.dumps(stats_mod.to_jsonable(stats_mod.aggregate(all_stats)), indent=4) + "\n").encode(),
-        "simfarm/dataset.json": (json.dumps({"writer_spec": spec.to_dict(), "shards": len(shards)}, indent=4) + "\n").encode(),
-    }
-    for name, (sfs, src) in scenes.items():
-        with sfs.open(src, "rb") as f:
-            meta_files[f"simfarm/scenes/{name}"] = f.read()
-    # info.json goes last: it is what says a dataset is there
-    meta_files["info.json"] = (json.dumps(info, indent=4, ensure_ascii=False) + "\n").encode()
-    _write_meta(ofs, root, meta_files)
+        info = {
+            "codebase_version": CODEBASE_VERSION,
+            "robot_type": spec.robot_type,
+            "total_episodes": ep_offset,
+            "total_frames": frame_offset,
+            "total_tasks": len(tasks),
+            "chunks_size": cs,
+            "data_files_size_in_mb": spec.data_files_size_in_mb,
+            "video_files_size_in_mb": spec.video_files_size_in_mb,
+            "fps": spec.fps,
+            "splits": {"train": f"0:{ep_offset}"},
+            "data_path": DATA_PATH,
+            "video_path": VIDEO_PATH if spec.cameras else None,
+            "features": info_features(spec),
+        }
+        staging.write("meta", "meta/tasks.parquet", table_bytes(tasks_table(tasks)))
+        staging.write("meta", EPISODES_PATH.format(chunk_index=0, file_index=0),
+                      table_bytes(pa.Table.from_pylist(episode_rows)))
+        staging.write("meta", SIMFARM_EPISODES_PATH, table_bytes(pa.Table.from_pylist(simfarm_rows)))
+        staging.write("meta", "meta/stats.json",
+                      (json.dumps(stats_mod.to_jsonable(stats_mod.aggregate(all_stats)), indent=4) + "\n").encode())
+        staging.write("meta", "meta/simfarm/dataset.json",
+                      (json.dumps({"writer_spec": spec.to_dict(), "shards": numbers}, indent=4) + "\n").encode())
+        for name, (sfs, src) in scenes.items():
+            with sfs.open(src, "rb") as f:
+                staging.write("meta", f"{SCENES_DIR}/{name}", f.read())
+        # info.json last: on object stores it is what says a dataset is there
+        staging.write("meta", "meta/info.json", (json.dumps(info, indent=4, ensure_ascii=False) + "\n").encode())
+        staging.commit()
+    finally:
+        staging.cleanup()
+    _prune(ofs, root, keep)
     return info
 
 
-def _write_meta(fs, root: str, files: dict[str, bytes]) -> None:
-    """Write meta/ so readers see the old or the new metadata, not a mix of both.
+class _Staging:
+    """Builds data/ and meta/ beside the dataset (local) or in place (object stores)."""
 
-    Local: build meta/ in a hidden sibling and swap it in with two renames.
-    Object stores: PUT each file, info.json last.
-    """
-    if not is_local(fs):
-        for rel, data in files.items():
-            write_bytes_atomic(fs, join(root, "meta", rel), data)
-        return
-    base = Path(root)
-    meta = base / "meta"
-    new = base / f".meta.new-{uuid.uuid4().hex[:8]}"
-    old = base / f".meta.old-{uuid.uuid4().hex[:8]}"
-    for rel, data in files.items():
-        path = new / rel
+    def __init__(self, fs, root: str):
+        self.fs, self.root = fs, root
+        self.local = is_local(fs)
+        tag = uuid.uuid4().hex[:8]
+        self.dirs = {top: Path(root) / f".{top}.new-{tag}" for top in ("data", "meta")} if self.local else {}
+
+    def write(self, top: str, rel: str, data: bytes) -> None:
+        if not self.local:
+            write_bytes_atomic(self.fs, join(self.root, rel), data)
+            return
+        path = self.dirs[top] / rel.split("/", 1)[1]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    if meta.exists():
-        os.replace(meta, old)
-    os.replace(new, meta)
-    shutil.rmtree(old, ignore_errors=True)
-    for stale in base.glob(".meta.*"):
+
+    def commit(self) -> None:
+        """Swap the new data/ and meta/ in: four renames, meta last (it references data)."""
+        if not self.local:
+            return
+        commit_dirs(Path(self.root), [(self.dirs["data"], "data"), (self.dirs["meta"], "meta")])
+
+    def cleanup(self) -> None:
+        for d in self.dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def commit_dirs(base: Path, pairs: list[tuple[Path, str]]) -> None:
+    old_dirs = []
+    for new, name in pairs:
+        final = base / name
+        if final.exists():
+            old = base / f".{name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(final, old)
+            old_dirs.append(old)
+        os.replace(new, final)
+    for old in old_dirs:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in list(base.glob(".data.*")) + list(base.glob(".meta.*")):
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def _prune(fs, root: str, keep: set[str]) -> None:
+    """Remove data/video/state files the committed metadata no longer references.
+
+    LeRobot loads every parquet file under data/, so a stray file there would add rows.
+    """
+    for top in ("data", "videos", "states"):
+        base = join(root, top)
+        if not fs.exists(base):
+            continue
+        for path in fs.find(base):
+            rel = path[len(root.rstrip("/")) + 1:] if path.startswith(root.rstrip("/")) else path
+            if rel not in keep and ".tmp-" not in rel:
+                fs.rm_file(path)

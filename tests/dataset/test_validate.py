@@ -67,6 +67,12 @@ def _rewrite(path, column, fn):
     pq.write_table(table.set_column(i, column, pa.array(values)), path)
 
 
+def test_stray_data_file_is_reported(dataset):
+    shutil.copy(dataset / "data/chunk-000/file-000.parquet", dataset / "data/chunk-000/file-007.parquet")
+    problems = validate(dataset)
+    assert any("data/chunk-000/file-007.parquet" in p and "no episode references" in p for p in problems), problems
+
+
 def test_wrong_index_is_reported(dataset):
     def shift(index):
         index[3] += 100

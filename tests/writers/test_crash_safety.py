@@ -87,10 +87,13 @@ def test_crash_during_finalize_keeps_the_previous_dataset_valid(tmp_path, monkey
     def crash(*args, **kwargs):
         raise OSError("node lost power")
 
-    monkeypatch.setattr(lerobot_mod, "_write_meta", crash)
+    monkeypatch.setattr(lerobot_mod, "commit_dirs", crash)
     with pytest.raises(OSError):
         finalize("lerobot", tmp_path / "ds", [a, b, c])
     assert validate(tmp_path / "ds") == []
+    # LeRobot loads every parquet under data/: the new shard's table must not be there yet
+    assert sorted(p.name for p in (tmp_path / "ds/data/chunk-000").iterdir()) == ["file-000.parquet", "file-001.parquet"]
+    assert not list((tmp_path / "ds").glob(".data.new-*")) and not list((tmp_path / "ds").glob(".meta.new-*"))
     assert LeRobotReader(tmp_path / "ds").info["total_episodes"] == 3  # still the episodes of a (2) and b (1)
 
     monkeypatch.undo()
@@ -118,3 +121,35 @@ def test_publishing_an_unclosed_shard_is_refused(tmp_path):
     (tmp_path / "s0").mkdir()
     with pytest.raises(DatasetError, match="not closed"):
         publish_shard(tmp_path / "s0", "memory://job2/s0")
+
+
+def test_a_late_shard_slots_in_without_moving_finished_videos(tmp_path):
+    s0 = _shard(tmp_path, "shards/s0", [synthetic_episode(0, 5)], index=0)
+    s1 = _shard(tmp_path, "shards/s1", [synthetic_episode(1, 6)], index=1)
+    s2 = _shard(tmp_path, "shards/s2", [synthetic_episode(2, 4)], index=2)
+    finalize("lerobot", tmp_path / "ds", [s0, s2])  # shard 1 failed the first time
+    video2 = (tmp_path / "ds/videos/observation.images.wrist/chunk-000/file-002.mp4").read_bytes()
+    assert validate(tmp_path / "ds") == []
+    info = finalize("lerobot", tmp_path / "ds", [s0, s1, s2])  # resumed: shard 1 re-ran
+    assert info["total_episodes"] == 3 and info["total_frames"] == 15
+    assert (tmp_path / "ds/videos/observation.images.wrist/chunk-000/file-002.mp4").read_bytes() == video2
+    assert validate(tmp_path / "ds") == []
+    reader = LeRobotReader(tmp_path / "ds")
+    assert [e["data/file_index"] for e in reader.episodes] == [0, 1, 2]
+
+
+def test_finalize_drops_files_of_shards_no_longer_listed(tmp_path):
+    s0 = _shard(tmp_path, "shards/s0", [synthetic_episode(0, 5)], index=0)
+    s1 = _shard(tmp_path, "shards/s1", [synthetic_episode(1, 6)], index=1)
+    finalize("lerobot", tmp_path / "ds", [s0, s1], )
+    finalize("lerobot", tmp_path / "ds", [s0])
+    assert [p.name for p in (tmp_path / "ds/data/chunk-000").iterdir()] == ["file-000.parquet"]
+    assert not (tmp_path / "ds/videos/observation.images.wrist/chunk-000/file-001.mp4").exists()
+    assert validate(tmp_path / "ds") == []
+
+
+def test_shards_out_of_order_are_refused(tmp_path):
+    s0 = _shard(tmp_path, "shards/s0", [synthetic_episode(0, 5)], index=0)
+    s1 = _shard(tmp_path, "shards/s1", [synthetic_episode(1, 6)], index=1)
+    with pytest.raises(DatasetError, match="increasing shard_index"):
+        finalize("lerobot", tmp_path / "ds", [s1, s0])
