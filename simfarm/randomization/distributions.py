@@ -18,6 +18,13 @@ import numpy as np
 
 from simfarm.errors import RandomizationError
 
+
+def _cache(obj: object, **arrays: object) -> None:
+    """Precomputed numpy arrays on a frozen dataclass (sampling runs every episode)."""
+    for key, value in arrays.items():
+        object.__setattr__(obj, key, np.asarray(value, dtype=np.float64))
+
+
 # How a draw meets the nominal value: scale multiplies it (relative), absolute replaces it,
 # add offsets it.
 MODES = ("absolute", "add", "scale")
@@ -73,8 +80,11 @@ class Uniform:
     def dims(self) -> int:
         return len(self.low)
 
+    def __post_init__(self) -> None:
+        _cache(self, low_a=self.low, high_a=self.high)
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.uniform(self.low, self.high, size=(n, self.dims))
+        return rng.uniform(self.low_a, self.high_a, size=(n, self.dims))
 
     def support(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.low, dtype=np.float64), np.asarray(self.high, dtype=np.float64)
@@ -92,8 +102,11 @@ class LogUniform:
     def dims(self) -> int:
         return len(self.low)
 
+    def __post_init__(self) -> None:
+        _cache(self, log_low=np.log(self.low), log_high=np.log(self.high))
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return np.exp(rng.uniform(np.log(self.low), np.log(self.high), size=(n, self.dims)))
+        return np.exp(rng.uniform(self.log_low, self.log_high, size=(n, self.dims)))
 
     def support(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.low, dtype=np.float64), np.asarray(self.high, dtype=np.float64)

@@ -44,14 +44,16 @@ class ModelRandomizer:
 
     def apply(self, model: mujoco.MjModel, rng: np.random.Generator) -> dict[str, list]:
         """Restore nominal values, sample the preset, write it; returns {param: values} (JSON-ready)."""
-        values: dict[str, list] = {}
+        arrays: dict[str, np.ndarray] = {}
         for name in self._active:
             param = MODEL_PARAMS[name]
             sel = self._selections[name]
             drawn = param.sample(self.preset.model[name], self._nominal, sel, self.groups, rng)
-            values[name] = np.asarray(drawn, dtype=np.float64).reshape(len(sel), param.width).astype(param.dtype).tolist()
-        self.apply_values(model, values)
-        return values
+            # Cast to the recorded dtype before writing, so what is written is exactly what is recorded.
+            arrays[name] = np.asarray(drawn).reshape(len(sel), param.width).astype(param.dtype)
+        self._check_model(model)
+        self._write(model, arrays)
+        return {name: arr.tolist() for name, arr in arrays.items()}
 
     def apply_values(self, model: mujoco.MjModel, values: dict[str, Any]) -> None:
         """Restore nominal values, then write recorded values (from `apply`) exactly as recorded.
@@ -64,15 +66,18 @@ class ModelRandomizer:
             raise RandomizationError(
                 f"recorded randomization names unknown parameter {unknown[0]!r}; accepted: {', '.join(MODEL_PARAMS)}"
             )
+        arrays = {name: check_values(MODEL_PARAMS[name], self._selections[name], v) for name, v in values.items()}
+        self._write(model, arrays)
+
+    def _write(self, model: mujoco.MjModel, arrays: dict[str, np.ndarray]) -> None:
         self.restore(model)
         for name in MODEL_PARAMS:  # fixed order: parameters sharing a field write in a known order
-            if name not in values:
+            if name not in arrays:
                 continue
             param = MODEL_PARAMS[name]
             sel = self._selections[name]
-            arr = check_values(param, sel, values[name])
             if len(sel):
-                param.write(model, sel, arr, self._nominal)
+                param.write(model, sel, arrays[name], self._nominal)
                 self._dirty.update(param.fields)
 
     def restore(self, model: mujoco.MjModel) -> None:

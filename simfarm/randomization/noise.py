@@ -6,6 +6,8 @@ noise is the same whichever worker runs it.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +33,10 @@ class SensorNoise:
     def noisy_image(self, img: np.ndarray, rng: np.random.Generator, out: np.ndarray | None = None) -> np.ndarray:
         """uint8 `img` plus rounded N(0, image_std) per pixel and channel, clipped to 0..255.
 
-        Vectorised in float32 (≈1-2 ms per 224x224x3 frame); writes into `out` when given. With
-        std 0 the image comes back unchanged (copied into `out` if one is given).
+        Each pixel draws 16 random bits and looks up the rounded Gaussian value with that quantile
+        (`gaussian_table`): several times faster than float noise, the same distribution up to
+        tails beyond ±4.3 std. Writes into `out` when given. With std 0 the image comes back
+        unchanged (copied into `out` if one is given).
         """
         if img.dtype != np.uint8:
             raise RandomizationError(f"noisy_image: expected a uint8 image, got {img.dtype}")
@@ -41,16 +45,34 @@ class SensorNoise:
                 return img
             np.copyto(out, img)
             return out
-        buf = rng.standard_normal(img.shape, dtype=np.float32)
-        buf *= np.float32(self.image_std)
-        buf += img
-        # +0.5 then truncation is round-half-up for the non-negative values left after clipping.
-        buf += np.float32(0.5)
-        np.clip(buf, 0.0, 255.0, out=buf)
+        bits = rng.integers(0, _TABLE_SIZE, size=img.shape, dtype=np.uint16)
+        buf = gaussian_table(self.image_std)[bits]
+        np.add(buf, img, out=buf)
+        np.clip(buf, 0, 255, out=buf)
         if out is None:
             out = np.empty(img.shape, dtype=np.uint8)
         np.copyto(out, buf, casting="unsafe")
         return out
+
+
+_TABLE_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=16)
+def gaussian_table(std: float) -> np.ndarray:
+    """int16 table: entry i is round(std * Z) at the quantile (i + 0.5) / 65536 of a standard normal.
+
+    Built from the exact probabilities of each rounded value (erf over a few dozen integers), so
+    indexing it with uniform 16-bit draws gives rounded Gaussian noise.
+    """
+    k_max = int(np.ceil(6.0 * std)) + 1
+    ks = np.arange(-k_max, k_max + 1)
+    # P(round(std * Z) <= k) = Phi((k + 0.5) / std)
+    cdf = np.array([0.5 * (1.0 + math.erf((k + 0.5) / (std * math.sqrt(2.0)))) for k in ks])
+    quantiles = (np.arange(_TABLE_SIZE) + 0.5) / _TABLE_SIZE
+    table = ks[np.minimum(np.searchsorted(cdf, quantiles), len(ks) - 1)].astype(np.int16)
+    table.setflags(write=False)
+    return table
 
 
 class ActionDelay:
