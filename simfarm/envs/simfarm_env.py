@@ -19,10 +19,14 @@ from gymnasium import spaces
 
 from simfarm.errors import ConfigError, TaskError
 from simfarm.seeding import episode_seeds
+from simfarm.seeding import scene_rng as scene_rng_for
 from simfarm.tasks import make_task
 from simfarm.tasks.base import TaskScene
 
 OBS_MODES = ("state", "rgb", "rgb+state")
+# A sampled scene the task cannot use (nothing graspable in reach, no free path...) is redrawn from
+# the same scene stream up to this many times before the episode fails.
+MAX_SCENE_ATTEMPTS = 20
 # Friendly camera names -> model camera names. Any other name is looked up as given.
 CAMERA_ALIASES = {"wrist": "robot/wrist_cam"}
 
@@ -120,8 +124,12 @@ class SimfarmEnv(gym.Env):
 
     # -- scene management ---------------------------------------------------------------------
 
-    def _ensure_scene(self, seeds, scene_spec=None) -> None:
-        """Sample + build the episode's scene unless the cached one is the same."""
+    def _ensure_scene(self, seeds, scene_spec=None, attempt: int = 0) -> None:
+        """Sample + build the episode's scene unless the cached one is the same.
+
+        `attempt` > 0 asks for the attempt-th redraw from the same scene stream (the task could not
+        use the earlier draws), so the scene stays a pure function of (seed, scene index, attempt).
+        """
         from simfarm.randomization import ModelRandomizer, randomize_scene_spec
         from simfarm.scene import build_scene
 
@@ -130,15 +138,17 @@ class SimfarmEnv(gym.Env):
         elif self.scene_source.fixed:
             key = ("fixed",)
         else:
-            key = ("sampled", seeds.seed, seeds.index // self.config.scene_resample_every, seeds.split)
+            key = ("sampled", seeds.seed, seeds.index // self.config.scene_resample_every, seeds.split, attempt)
         if key == self._scene_key and self._built is not None:
             return
         if scene_spec is None:
-            scene_rng = seeds.scene
-            spec = self.scene_source.sample(
-                scene_rng, robot=self.robot, request=self.task.scene_request(self.task.options)
-            )
-            spec, self._spec_randomization = randomize_scene_spec(spec, self.preset, scene_rng)
+            # The scene stream belongs to the scene (shared by scene_resample_every episodes), not
+            # to the episode that happens to build it first.
+            scene_rng = scene_rng_for(seeds.seed, seeds.index // self.config.scene_resample_every, seeds.split)
+            request = self.task.scene_request(self.task.options)
+            for _ in range(attempt + 1):
+                spec = self.scene_source.sample(scene_rng, robot=self.robot, request=request)
+                spec, self._spec_randomization = randomize_scene_spec(spec, self.preset, scene_rng)
         else:
             spec, self._spec_randomization = scene_spec, {}
         built = build_scene(spec)
@@ -225,20 +235,26 @@ class SimfarmEnv(gym.Env):
         self._episode_counter = index + 1
         seeds = episode_seeds(self._seed, index, self.config.split)
         t0 = time.perf_counter()
-        self._ensure_scene(seeds, options.get("scene_spec"))
-
-        mujoco.mj_resetData(self.model, self.data)
-        if "randomization" in options:
-            applied = options["randomization"]
-            self.randomizer.apply_values(self.model, applied.get("model", {}))
-        else:
-            applied = {"spec": self._spec_randomization, "model": self.randomizer.apply(self.model, seeds.randomization)}
-        self.handle.reset(self.data)
-        mujoco.mj_forward(self.model, self.data)
-        try:
-            self.task.reset(TaskScene(self.model, self._built.index, self._built.spec, self.handle, self.robot), self.data, seeds.task)
-        except TaskError:
-            raise
+        scene_spec = options.get("scene_spec")
+        redraw = scene_spec is None and not self.scene_source.fixed
+        for attempt in range(MAX_SCENE_ATTEMPTS if redraw else 1):
+            # Fresh streams per attempt: an attempt's draws never depend on how far a failed one got.
+            seeds = episode_seeds(self._seed, index, self.config.split)
+            self._ensure_scene(seeds, scene_spec, attempt)
+            mujoco.mj_resetData(self.model, self.data)
+            if "randomization" in options:
+                applied = options["randomization"]
+                self.randomizer.apply_values(self.model, applied.get("model", {}))
+            else:
+                applied = {"spec": self._spec_randomization, "model": self.randomizer.apply(self.model, seeds.randomization)}
+            self.handle.reset(self.data)
+            mujoco.mj_forward(self.model, self.data)
+            try:
+                self.task.reset(TaskScene(self.model, self._built.index, self._built.spec, self.handle, self.robot), self.data, seeds.task)
+                break
+            except TaskError as exc:
+                if not redraw or attempt == MAX_SCENE_ATTEMPTS - 1:
+                    raise TaskError(f"{exc} (after {attempt + 1} scene draw(s))") from exc
         mujoco.mj_forward(self.model, self.data)
 
         self._sensor_rng = seeds.sensor
@@ -253,6 +269,7 @@ class SimfarmEnv(gym.Env):
             "split": self.config.split,
             "instruction": self.task.instruction,
             "scene_hash": self._built.spec.content_hash(),
+            "scene_attempt": attempt,
             "randomization": applied,
             "goal": self.task.goal.values,
             "setup_time_s": time.perf_counter() - t0,

@@ -31,7 +31,22 @@ def make_task(config: dict[str, Any] | str) -> Task:
     """A task from its config section ({name: ..., max_steps: ..., options}) or its name."""
     if isinstance(config, str):
         config = {"name": config}
-    return task_class(config["name"])(config)
+    cls = task_class(config["name"])
+    # Options missing from the given config take the values of configs/task/<name>.yaml (time limit
+    # included), so `make_task("push")` and a Hydra-composed job agree.
+    return cls({**task_defaults(cls.name), **config})
+
+
+def task_defaults(name: str) -> dict[str, Any]:
+    """The options of configs/task/<name>.yaml ({} when the file is absent)."""
+    import yaml
+
+    from simfarm.paths import configs_dir
+
+    path = configs_dir() / "task" / f"{name}.yaml"
+    if not path.exists():
+        return {}
+    return dict(yaml.safe_load(path.read_text()) or {})
 
 
 def validate_config(cfg: dict[str, Any]) -> None:

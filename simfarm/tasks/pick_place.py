@@ -20,8 +20,9 @@ from simfarm.tasks.expert import (
 )
 from simfarm.tasks.instructions import describe_object, render_instruction
 
-# The gripper opens to 80 mm: objects narrower than this along some horizontal axis are graspable.
-MAX_GRASP_WIDTH_M = 0.065
+# The gripper opens to 80 mm: objects narrower than this along some horizontal axis are graspable
+# (6 mm left for the approach error of the fingers).
+MAX_GRASP_WIDTH_M = 0.074
 MAX_GRASP_MASS_KG = 1.0
 
 
@@ -31,7 +32,12 @@ def workspace_objects(scene: TaskScene) -> list:
 
 
 def grasp_width(obj) -> float:
-    body = obj.params.get("body_size", obj.size) if isinstance(obj.params, dict) else obj.size
+    """Width the fingers must span: a cylinder's diameter (a mug's handle excluded), else the box's narrow side."""
+    params = obj.params if isinstance(obj.params, dict) else {}
+    dims = params.get("dims") or {}
+    if "radius" in dims:
+        return float(2 * dims["radius"])
+    body = params.get("body_size", obj.size)
     return float(min(body[0], body[1]))
 
 

@@ -123,7 +123,7 @@ class PushTrolley(Task):
         pos = self.trolley_xy(data)
         yaw = _yaw_of(data.xquat[self.trolley_body])
         vel = data.cvel[self.trolley_body, 3:5]
-        base_xy = self.scene.robot.base_pose(data)[:2]
+        base_xy = self.scene.robot.base_pose(data)[0][:2]
         return np.array(
             [pos[0], pos[1], yaw, vel[0], vel[1], self.target[0], self.target[1],
              pos[0] - base_xy[0], pos[1] - base_xy[1], np.linalg.norm(self.target - pos)],
@@ -136,7 +136,7 @@ class PushTrolley(Task):
     def reward(self, data: mujoco.MjData) -> float:
         if self.success(data):
             return 1.0
-        base_xy = self.scene.robot.base_pose(data)[:2]
+        base_xy = self.scene.robot.base_pose(data)[0][:2]
         reach = 1 - np.tanh(np.linalg.norm(self.trolley_xy(data) - base_xy) - self.trolley_half)
         progress = 1 - np.linalg.norm(self.trolley_xy(data) - self.target) / max(np.linalg.norm(self.start - self.target), 1e-6)
         return float(0.2 * reach + 0.7 * np.clip(progress, 0, 1))
