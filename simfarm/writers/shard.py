@@ -56,6 +56,7 @@ def simfarm_row(episode: Episode) -> dict[str, Any]:
         "length": episode.length,
         "peak_contact_force_n": _float_or_none(safety.get("peak_contact_force_n")) if isinstance(safety, dict) else None,
         "collisions": _int_or_none(safety.get("collisions")) if isinstance(safety, dict) else None,
+        "joint_limit_hits": _int_or_none(safety.get("joint_limit_hits")) if isinstance(safety, dict) else None,
         "safety": _json_or_none(safety),
         "randomization": _json_or_none(md.get("randomization")),
         "versions": _json_or_none(md.get("versions")),

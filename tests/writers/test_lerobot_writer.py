@@ -234,3 +234,22 @@ def test_mismatched_episode_is_refused_with_the_feature_named(tmp_path):
             w.add_episode(bad)
         w.add_episode(synthetic_episode(2, 4))
     assert (tmp_path / "s0/manifest.json").exists()
+
+
+def test_state_only_episodes_write_a_dataset_without_videos(tmp_path):
+    eps = [synthetic_episode(i, 5, cameras={}) for i in range(2)]
+    dirs = _write_shards(tmp_path, [eps])
+    info = finalize("lerobot", tmp_path / "ds", dirs)
+    assert info["video_path"] is None
+    assert not any(ft["dtype"] == "video" for ft in info["features"].values())
+    assert validate(tmp_path / "ds") == []
+
+
+def test_image_only_episodes_need_no_state_features(tmp_path):
+    eps = [synthetic_episode(i, 5) for i in range(2)]
+    for ep in eps:
+        del ep.steps["observation.state"], ep.steps["observation.environment_state"]
+    dirs = _write_shards(tmp_path, [eps], video_codec="h264")
+    info = finalize("lerobot", tmp_path / "ds", dirs)
+    assert "observation.state" not in info["features"]
+    assert validate(tmp_path / "ds") == []
