@@ -1,0 +1,176 @@
+"""Real processes: a driver killed with SIGKILL then resumed, a multi-node cluster losing a node,
+and `ray job submit` against a head started here. Each starts its own Ray, so they are slow."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FAKE_FACTORY, REPO, job_config
+from helpers import assert_same_content, calls, dataset_content, episode_indices
+
+from simfarm.farm import run_job
+
+pytestmark = pytest.mark.slow
+
+
+def cli_overrides(out: Path, **extra) -> list[str]:
+    args = {
+        "output": str(out), "episodes": 12, "shard_size": 3, "workers": 2, "seed": 3, "max_failures": 0,
+        "writer.video_codec": "h264", "writer.crf": 0, "writer.preset": "ultrafast", **extra,
+    }
+    return [f"{k}={v}" for k, v in args.items()]
+
+
+def cli_env(**behaviour) -> dict[str, str]:
+    env = dict(os.environ, SIMFARM_RUNNER_FACTORY=FAKE_FACTORY, SIMFARM_FAKE=json.dumps(behaviour))
+    env.pop("RAY_ADDRESS", None)
+    return env
+
+
+def generate(out: Path, env: dict[str, str], **extra) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "simfarm.farm", *cli_overrides(out, **extra)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_for(predicate, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def markers(out: Path) -> list[Path]:
+    done = out / ".simfarm" / "done"
+    return sorted(done.glob("*.json")) if done.exists() else []
+
+
+def test_driver_killed_mid_job_then_rerun_gives_the_uninterrupted_dataset(tmp_path):
+    out, ref = tmp_path / "out", tmp_path / "ref"
+    log = tmp_path / "calls"
+    driver = generate(out, cli_env(sleep_s=0.4, calls_log=str(log)))
+    try:
+        wait_for(lambda: len(markers(out)) >= 1 or driver.poll() is not None, 120, "a first finished shard")
+        assert driver.poll() is None, driver.communicate()[1][-3000:]
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(30)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert not (out / "job.json").exists()
+    finished_before = {p.stem for p in markers(out)}
+    assert finished_before and len(finished_before) < 4
+    time.sleep(2)  # let Ray's own processes notice their driver is gone
+    again = subprocess.run(
+        [sys.executable, "-m", "simfarm.farm", *cli_overrides(out)], cwd=REPO, env=cli_env(calls_log=str(log)),
+        capture_output=True, text=True, timeout=300,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    job = json.loads((out / "job.json").read_text())
+    assert job["shards"]["resumed"] >= len(finished_before)
+    assert episode_indices(out) == list(range(12))
+    reference = subprocess.run(
+        [sys.executable, "-m", "simfarm.farm", *cli_overrides(ref, workers=1)], cwd=REPO, env=cli_env(),
+        capture_output=True, text=True, timeout=300,
+    )
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    assert_same_content(dataset_content(out), dataset_content(ref))
+    assert len(calls(log)) >= 12
+
+
+def test_node_killed_mid_job_loses_no_episode_and_duplicates_none(tmp_path):
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    try:
+        doomed = cluster.add_node(num_cpus=1)
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address)
+        log = tmp_path / "calls"
+        behaviour = tmp_path / "behaviour.json"
+        behaviour.write_text(json.dumps({"sleep_s": 0.3, "calls_log": str(log)}))
+        out = tmp_path / "out"
+        cfg = job_config(out, workers=2, **{"fake.behaviour_file": str(behaviour)})
+        outcome: dict = {}
+
+        def drive():
+            try:
+                outcome["report"] = run_job(cfg, runner_factory=FAKE_FACTORY, show_progress=False)
+            except BaseException as exc:  # surfaced by the assertion below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=drive)
+        thread.start()
+        wait_for(lambda: (len(markers(out)) >= 1 and len(calls(log)) >= 5) or not thread.is_alive(), 120, "the job to get going")
+        assert thread.is_alive(), outcome
+        cluster.remove_node(doomed, allow_graceful=False)
+        cluster.add_node(num_cpus=1)
+        thread.join(300)
+        assert not thread.is_alive()
+        assert "error" not in outcome, outcome.get("error")
+        report = outcome["report"]
+        assert report["episodes"]["kept"] == 12
+        assert episode_indices(out) == list(range(12))
+        ran = calls(log)
+        assert set(ran) == set(range(12))
+        assert len(ran) > 12  # the killed node was mid-shard: that shard ran again elsewhere
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ray_job_submit_runs_a_job_on_a_running_head(tmp_path):
+    port, dash = _free_port(), _free_port()
+    env = cli_env()
+    # --block keeps the head's processes children of this one, so stopping it stops exactly them
+    # (`ray stop` would kill every Ray on the machine, other users' included).
+    head = subprocess.Popen(
+        ["ray", "start", "--head", "--block", f"--port={port}", "--dashboard-host=127.0.0.1",
+         f"--dashboard-port={dash}", "--num-cpus=2", "--include-dashboard=true", "--disable-usage-stats"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    address = f"http://127.0.0.1:{dash}"
+    try:
+        def head_ready() -> bool:
+            assert head.poll() is None, head.stderr.read()[-3000:]
+            return subprocess.run(["ray", "job", "list", "--address", address], env=env, capture_output=True, timeout=60).returncode == 0
+
+        wait_for(head_ready, 120, "the Ray head's job server")
+        out = tmp_path / "out"
+        runtime_env = {"env_vars": {k: env[k] for k in ("PYTHONPATH", "SIMFARM_RUNNER_FACTORY", "SIMFARM_FAKE")}}
+        submit = subprocess.run(
+            ["ray", "job", "submit", "--address", address, "--runtime-env-json", json.dumps(runtime_env),
+             "--", sys.executable, "-m", "simfarm.farm", *cli_overrides(out, episodes=6)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        )
+        assert submit.returncode == 0, submit.stdout[-3000:] + submit.stderr[-3000:]
+        assert "succeeded" in submit.stdout + submit.stderr
+        job = json.loads((out / "job.json").read_text())
+        assert job["episodes"]["kept"] == 6
+        assert episode_indices(out) == list(range(6))
+    finally:
+        head.send_signal(signal.SIGTERM)
+        try:
+            head.wait(60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+            head.wait(30)
