@@ -20,6 +20,7 @@ from simfarm.config import config_hash
 from simfarm.envs import EnvConfig, SimfarmEnv
 from simfarm.episode import Episode
 from simfarm.errors import EpisodeError, PolicyError, SimfarmError
+from simfarm.policies import validate_action
 from simfarm.seeding import episode_seeds
 
 
@@ -98,7 +99,7 @@ class EpisodeRunner:
                     act_time_s += time.perf_counter() - ta
                 else:
                     action = actions[t]
-                action = _check_action(action, env, self.policy)
+                action = validate_action(action, env.action_space, getattr(self.policy, "name", type(self.policy).__name__))
                 buf["action"][t] = action
                 obs, reward, terminated, truncated, info = env.step(action)
                 buf["next.reward"][t] = reward
@@ -182,30 +183,15 @@ def env_record(env: SimfarmEnv) -> dict[str, Any]:
     }
 
 
-def _check_action(action, env: SimfarmEnv, policy) -> np.ndarray:
-    """A policy's action must match the env's action space exactly (shape, float dtype, finite)."""
-    name = getattr(policy, "name", type(policy).__name__)
-    arr = np.asarray(action)
-    expected = env.action_space.shape
-    if arr.shape != expected:
-        raise PolicyError(f"policy {name!r} returned an action of shape {arr.shape}; expected {expected} ({env.control_mode})")
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise PolicyError(f"policy {name!r} returned dtype {arr.dtype}; expected a float array of shape {expected}")
-    if not np.all(np.isfinite(arr)):
-        raise PolicyError(f"policy {name!r} returned a non-finite action (NaN or inf); expected finite values of shape {expected}")
-    return arr.astype(np.float32, copy=False)
-
-
 def make_job_policy(cfg: dict[str, Any], env: SimfarmEnv):
     """The job's policy: `scripted` is the task's expert; other specs go through simfarm.policies."""
-    policy_cfg = cfg.get("policy") or {"spec": "scripted"}
-    spec = policy_cfg.get("spec", "scripted") if isinstance(policy_cfg, dict) else str(policy_cfg)
-    if spec == "scripted" and not (isinstance(policy_cfg, dict) and policy_cfg.get("components")):
-        return env.make_expert()
     from simfarm.policies import make_policy
 
-    options = {k: v for k, v in policy_cfg.items() if k != "spec"} if isinstance(policy_cfg, dict) else {}
-    return make_policy(spec, env.observation_space, env.action_space, env=env, **options)
+    policy_cfg = cfg.get("policy") or {"spec": "scripted"}
+    if not isinstance(policy_cfg, dict):
+        policy_cfg = {"spec": str(policy_cfg)}
+    options = {k: v for k, v in policy_cfg.items() if k != "spec"}
+    return make_policy(policy_cfg.get("spec", "scripted"), env.observation_space, env.action_space, env=env, **options)
 
 
 def make_episode_runner(cfg: dict[str, Any]) -> EpisodeRunner:

@@ -1,0 +1,1 @@
+"""Evaluation of policies in simulation: the runner (Ray), report maths, comparisons."""
