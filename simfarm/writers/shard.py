@@ -34,7 +34,15 @@ def scene_hash_of(metadata: dict[str, Any]) -> str | None:
 
 
 def _json_or_none(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+    return None if value is None else json.dumps(value, sort_keys=True, default=_json_default)
+
+
+def _json_default(o: Any):
+    """numpy values as plain JSON numbers/lists; anything else by its str()."""
+    try:
+        return _np_default(o)
+    except TypeError:
+        return str(o)
 
 
 def simfarm_row(episode: Episode) -> dict[str, Any]:
@@ -63,7 +71,7 @@ def simfarm_row(episode: Episode) -> dict[str, Any]:
         "wall_time_s": _float_or_none(md.get("wall_time_s")),
         "policy": None if md.get("policy") is None else str(md.get("policy")),
         "error": md.get("error"),
-        "metadata": json.dumps(rest, sort_keys=True, default=str),
+        "metadata": json.dumps(rest, sort_keys=True, default=_json_default),
     }
 
 
