@@ -47,6 +47,8 @@ EPISODES_PATH = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.par
 STATES_PATH = "states/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 SIMFARM_EPISODES_PATH = "meta/simfarm/episodes.parquet"
 SCENES_DIR = "meta/simfarm/scenes"
+# meta/episodes rows per parquet file: keeps each file a few MB (rows carry every feature's stats)
+EPISODES_PER_META_FILE = 1000
 INDEX_COLUMNS = ("timestamp", "frame_index", "episode_index", "index", "task_index")
 
 
@@ -184,11 +186,20 @@ def read_manifests(shard_dirs: list[str], kind: str, fs=None) -> list[tuple[Any,
         out.append((sfs, spath, manifest))
     if not out:
         raise DatasetError("finalize needs at least one shard")
-    first = out[0][2]["spec"]
+    first = _signature(out[0][2]["spec"])
     for _, path, m in out[1:]:
-        if m["spec"] != first:
-            raise DatasetError(f"shard {path} was written with a different DatasetSpec than shard {out[0][1]}")
+        sig = _signature(m["spec"])
+        if sig != first:
+            diff = sorted(k for k in set(sig) | set(first) if sig.get(k) != first.get(k))
+            raise DatasetError(f"shard {path} was written with a different DatasetSpec than shard {out[0][1]} (differs in {diff})")
     return out
+
+
+def _signature(spec: dict[str, Any]) -> dict[str, Any]:
+    """What shards must agree on; feature `names` are labels only, the first shard's are kept."""
+    sig = dict(spec)
+    sig["features"] = {k: {"dtype": v["dtype"], "shape": list(v["shape"])} for k, v in spec["features"].items()}
+    return sig
 
 
 def _index_stats(table: pa.Table) -> dict[str, dict[str, np.ndarray]]:
@@ -315,8 +326,9 @@ def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, m
                 for feat, st in ep_stats.items():
                     for name, value in st.items():
                         row[f"stats/{feat}/{name}"] = np.asarray(value).tolist()
-                row["meta/episodes/chunk_index"] = 0
-                row["meta/episodes/file_index"] = 0
+                meta_chunk, meta_file = chunk_file(g // EPISODES_PER_META_FILE, cs)
+                row["meta/episodes/chunk_index"] = meta_chunk
+                row["meta/episodes/file_index"] = meta_file
                 episode_rows.append(row)
                 simfarm_rows.append({
                     "episode_index": g,
@@ -345,8 +357,11 @@ def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, m
             "features": info_features(spec),
         }
         staging.write("meta", "meta/tasks.parquet", table_bytes(tasks_table(tasks)))
-        staging.write("meta", EPISODES_PATH.format(chunk_index=0, file_index=0),
-                      table_bytes(pa.Table.from_pylist(episode_rows)))
+        for start in range(0, len(episode_rows), EPISODES_PER_META_FILE):
+            rows = episode_rows[start:start + EPISODES_PER_META_FILE]
+            staging.write("meta", EPISODES_PATH.format(chunk_index=rows[0]["meta/episodes/chunk_index"],
+                                                       file_index=rows[0]["meta/episodes/file_index"]),
+                          table_bytes(pa.Table.from_pylist(rows)))
         staging.write("meta", SIMFARM_EPISODES_PATH, table_bytes(pa.Table.from_pylist(simfarm_rows)))
         staging.write("meta", "meta/stats.json",
                       (json.dumps(stats_mod.to_jsonable(stats_mod.aggregate(all_stats)), indent=4) + "\n").encode())

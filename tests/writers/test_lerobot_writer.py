@@ -253,3 +253,26 @@ def test_image_only_episodes_need_no_state_features(tmp_path):
     info = finalize("lerobot", tmp_path / "ds", dirs)
     assert "observation.state" not in info["features"]
     assert validate(tmp_path / "ds") == []
+
+
+def test_shards_with_different_features_are_refused_naming_the_difference(tmp_path):
+    a = synthetic_episode(0, 4)
+    b = synthetic_episode(1, 4)
+    b.steps["action"] = b.steps["action"][:, :5]
+    dirs = _write_shards(tmp_path, [[a]]) + [
+        _write_shards(tmp_path / "other", [[b]])[0]
+    ]
+    with pytest.raises(DatasetError, match="features"):
+        finalize("lerobot", tmp_path / "ds", dirs)
+
+
+def test_episode_table_rolls_over_to_new_files(tmp_path, monkeypatch):
+    from simfarm.writers import lerobot as lerobot_mod
+
+    monkeypatch.setattr(lerobot_mod, "EPISODES_PER_META_FILE", 2)
+    write_synthetic_dataset(tmp_path / "ds", "lerobot", [[3, 3], [3, 3, 3]])
+    files = sorted(p.name for p in (tmp_path / "ds/meta/episodes/chunk-000").iterdir())
+    assert files == ["file-000.parquet", "file-001.parquet", "file-002.parquet"]
+    reader = LeRobotReader(tmp_path / "ds")
+    assert [e["meta/episodes/file_index"] for e in reader.episodes] == [0, 0, 1, 1, 2]
+    assert validate(tmp_path / "ds") == []
