@@ -5,7 +5,7 @@
     export_mjcf(built, "scene.xml")      # loadable with mujoco.MjModel.from_xml_path
 """
 
-from simfarm.scene.builder import BuiltScene, SceneIndex, build_scene, export_mjcf
+from simfarm.scene.builder import BuiltScene, SceneIndex, build_scene, export_mjcf, model_digest
 from simfarm.scene.catalog import RoomProgram, available_programs, load_catalog, load_program
 from simfarm.scene.sampler import SceneRequest, look_at_quat, sample_scene
 from simfarm.scene.source import (
@@ -55,6 +55,7 @@ __all__ = [
     "load_catalog",
     "load_program",
     "load_scene_source",
+    "model_digest",
     "look_at_quat",
     "resolve_scene_source",
     "sample_scene",

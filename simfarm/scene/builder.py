@@ -110,6 +110,9 @@ def build_scene(spec: SceneSpec) -> BuiltScene:
     s.visual.global_.offheight = 480
     s.visual.quality.shadowsize = 2048
     s.stat.extent = 4.0
+    # A soft headlight keeps dark palettes readable without extra lights (which cost render time).
+    s.visual.headlight.ambient = [0.25, 0.25, 0.25]
+    s.visual.headlight.diffuse = [0.35, 0.35, 0.35]
 
     for t in spec.textures:
         s.add_texture(name=t.name, type=mujoco.mjtTexture.mjTEXTURE_2D, builtin=_BUILTINS[t.builtin],
@@ -259,3 +262,21 @@ def export_mjcf(built: BuiltScene, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(ET.tostring(root, encoding="unicode"))
     return path
+
+
+def model_digest(model: mujoco.MjModel) -> str:
+    """sha256 over every numeric array and the names of a compiled model: equal models, equal digests."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for attr in sorted(dir(model)):
+        if attr.startswith("_"):
+            continue
+        try:
+            value = getattr(model, attr)
+        except Exception:  # some properties raise on models lacking the feature
+            continue
+        if isinstance(value, np.ndarray):
+            h.update(attr.encode())
+            h.update(np.ascontiguousarray(value).tobytes())
+    return h.hexdigest()

@@ -267,7 +267,8 @@ def _add_trolley(body, prefix, f, mat):
     r = float(f.params.get("caster_radius_m", 0.04))
     body.add_freejoint(name=f"{prefix}/free")
     tray_z = _trolley_tray_z(h)
-    low_friction = {"friction": [0.002, 0.0005, 0.00001], "condim": 3}
+    # priority 1: a contact takes the higher-priority geom's friction, not the max of both (the floor's 1.0).
+    low_friction = {"friction": [0.002, 0.0005, 0.00001], "condim": 3, "priority": 1}
     for i, (sx, sy) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
         body.add_geom(name=f"{prefix}/caster_{i}", type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[r, 0, 0],
                       pos=[sx * (d / 2 - r), sy * (w / 2 - r), r], material=mat("handle"), mass=0.2, **low_friction)

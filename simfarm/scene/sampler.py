@@ -529,8 +529,11 @@ def _cameras(rooms: list[Room], workspace: Furniture, robot_pos) -> tuple[Camera
                            fovy_deg=75.0))
     top = max((s.center[2] for s in workspace.surfaces), default=workspace.size[2])
     fx, fy = _front(workspace.yaw_rad)
-    target = (workspace.pos[0] + fx * workspace.size[0] * 0.1, workspace.pos[1] + fy * workspace.size[0] * 0.1, top)
-    # Over the robot's shoulder and a little to the side, so the arm does not hide the workspace.
-    eye = (robot_pos[0] + fx * 0.45 - fy * 0.35, robot_pos[1] + fy * 0.45 + fx * 0.35, top + 0.85)
-    cams.append(Camera(name="workspace", pos=tuple(round(v, 4) for v in eye), quat=look_at_quat(eye, target), fovy_deg=60.0))
+    d = workspace.size[0]
+    # From behind the workspace looking at the robot across it; a piece against a wall keeps the
+    # camera above its own back edge so the view never starts inside the wall.
+    back = d / 2 + 0.35 if workspace.placement == "center" else d / 2 - 0.05
+    eye = (workspace.pos[0] - fx * back, workspace.pos[1] - fy * back, top + 0.75)
+    target = (workspace.pos[0] + fx * d * 0.45, workspace.pos[1] + fy * d * 0.45, top + 0.05)
+    cams.append(Camera(name="workspace", pos=tuple(round(v, 4) for v in eye), quat=look_at_quat(eye, target), fovy_deg=70.0))
     return tuple(cams)
