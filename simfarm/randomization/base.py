@@ -74,7 +74,14 @@ class ModelGroups:
     scene_cameras: Selection
     wrist_cameras: Selection
     room_materials: np.ndarray  # material ids used by room geoms: the pool floors/walls swap among
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Per-model cache of values derived from the nominal snapshot (a randomizer owns its groups).
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per model: nominal slices, colours in HSV, ancestor tables."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     @classmethod
     def resolve(cls, model: mujoco.MjModel) -> ModelGroups:
@@ -179,9 +186,14 @@ def field_param(
     width = width or _width(cols)
 
     def sample(spec: ParamSpec, nominal: Nominal, sel: Selection, groups: ModelGroups, rng: np.random.Generator) -> np.ndarray:
-        base = _take(nominal[fld], sel.ids, cols)
+        base = groups.cached((name, "base"), lambda: _take(nominal[fld], sel.ids, cols))
         draws = spec.sample(rng, sel.n_owners, axes if independent_axes else 1)[sel.owners]
-        return np.clip(spec.combine(base, draws), low, high)
+        value = spec.combine(base, draws)
+        if low > -np.inf:
+            np.maximum(value, low, out=value)
+        if high < np.inf:
+            np.minimum(value, high, out=value)
+        return value
 
     def write_plain(model: mujoco.MjModel, sel: Selection, values: np.ndarray, nominal: Nominal) -> None:
         arr = getattr(model, fld)

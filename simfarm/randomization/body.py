@@ -19,16 +19,31 @@ def _write_mass(model: mujoco.MjModel, sel: Selection, values: np.ndarray, nomin
     factor = np.divide(mass, nominal_mass, out=np.ones_like(mass), where=nominal_mass > 0)
     model.body_mass[sel.ids] = mass
     model.body_inertia[sel.ids] = nominal["body_inertia"][sel.ids] * factor[:, None]
-    subtree = nominal["body_subtreemass"].copy()
+    # Each body's mass change adds to its own subtree mass and to every ancestor's.
+    model.body_subtreemass[:] = nominal["body_subtreemass"] + (mass - nominal_mass) @ _ancestors(sel, nominal)
+
+
+def _ancestors(sel: Selection, nominal: Nominal) -> np.ndarray:
+    """(n selected, nbody) 0/1 table: row i marks body i and its ancestors up to the world."""
+    key = tuple(sel.ids.tolist())
     parent = nominal["body_parentid"]
-    for body, delta in zip(sel.ids.tolist(), (mass - nominal_mass).tolist(), strict=True):
-        # The world body is its own parent: walk up to it and stop.
-        while True:
-            subtree[body] += delta
-            if body == 0:
-                break
-            body = int(parent[body])
-    model.body_subtreemass[:] = subtree
+    cached = _ANCESTORS.get(key)
+    # Keyed by the selection, checked against the tree: another model may select the same ids.
+    table = cached[1] if cached is not None and np.array_equal(cached[0], parent) else None
+    if table is None:
+        table = np.zeros((len(sel), len(parent)))
+        for row, body in enumerate(sel.ids.tolist()):
+            while True:  # the world body is its own parent
+                table[row, body] = 1.0
+                if body == 0:
+                    break
+                body = int(parent[body])
+        _ANCESTORS.clear()  # one model at a time in a worker: keep the cache tiny
+        _ANCESTORS[key] = (parent.copy(), table)
+    return table
+
+
+_ANCESTORS: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
 
 
 object_mass = field_param(

@@ -233,7 +233,7 @@ class ParamSpec:
             return nominal * draw
         if self.mode == "add":
             return nominal + draw
-        return np.broadcast_to(draw, nominal.shape).astype(np.float64)
+        return np.broadcast_to(draw, nominal.shape).astype(np.float64)  # a fresh array callers may modify
 
     def to_dict(self) -> dict[str, Any]:
         return {"dist": self.dist.name, "mode": self.mode, "shared": self.shared}

@@ -78,15 +78,15 @@ def _parse_object_color(cfg: Any, path: str) -> ParamSpec:
 
 
 def _sample_object_color(spec: ParamSpec, nominal: Nominal, sel: Selection, groups: ModelGroups, rng: np.random.Generator) -> np.ndarray:
-    base = effective_rgba(nominal, sel.ids)
-    shift = spec.sample(rng, sel.n_owners)[sel.owners]
-    hsv = rgb_to_hsv(base[:, :3]) + shift
+    base = groups.cached(("object_color", "rgba"), lambda: effective_rgba(nominal, sel.ids))
+    hsv0 = groups.cached(("object_color", "hsv"), lambda: rgb_to_hsv(base[:, :3]))
+    hsv = hsv0 + spec.sample(rng, sel.n_owners)[sel.owners]
     hsv[:, 1:] = np.clip(hsv[:, 1:], 0.0, 1.0)
     return np.concatenate([hsv_to_rgb(hsv), base[:, 3:]], axis=1)
 
 
 def _sample_free_color(spec: ParamSpec, nominal: Nominal, sel: Selection, groups: ModelGroups, rng: np.random.Generator) -> np.ndarray:
-    base = effective_rgba(nominal, sel.ids)
+    base = groups.cached(("free_color", tuple(sel.ids.tolist())), lambda: effective_rgba(nominal, sel.ids))
     draws = spec.sample(rng, sel.n_owners)[sel.owners]
     rgb = np.clip(spec.combine(base[:, :3], draws), 0.0, 1.0)
     return np.concatenate([rgb, base[:, 3:]], axis=1)
