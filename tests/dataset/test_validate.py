@@ -132,3 +132,13 @@ def test_hdf5_with_wrong_total_is_reported(tmp_path):
 
 def test_not_a_dataset_is_reported(tmp_path):
     assert "not a simfarm dataset" in validate(tmp_path)[0]
+
+
+def test_validate_json_lists_every_problem(dataset, capsys):
+    (dataset / "videos/observation.images.wrist/chunk-000/file-000.mp4").unlink()
+    (dataset / "meta/simfarm/scenes").rename(dataset / "meta/simfarm/scenes_gone")
+    assert dataset_main(["validate", str(dataset), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] is False
+    assert any("file-000.mp4 is missing" in p for p in out["problems"])
+    assert any("meta/simfarm/scenes/" in p and "is missing" in p for p in out["problems"])
