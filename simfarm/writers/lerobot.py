@@ -83,11 +83,15 @@ class LeRobotShardWriter(StagedShard):
         super().__init__(shard_dir, spec, shard_index)
         self._encoders: dict[str, VideoEncoder] = {}
         (self.staging / "videos").mkdir()
-        for cam, (h, w) in spec.cameras.items():
-            self._encoders[video_key(cam)] = VideoEncoder(
-                self.staging / "videos" / f"{video_key(cam)}.mp4", spec.fps, h, w,
-                codec_name=spec.codec_name, crf=spec.crf, gop=spec.gop, preset=spec.preset, pix_fmt=spec.pix_fmt,
-            )
+        try:
+            for cam, (h, w) in spec.cameras.items():
+                self._encoders[video_key(cam)] = VideoEncoder(
+                    self.staging / "videos" / f"{video_key(cam)}.mp4", spec.fps, h, w,
+                    codec_name=spec.codec_name, crf=spec.crf, gop=spec.gop, preset=spec.preset, pix_fmt=spec.pix_fmt,
+                )
+        except BaseException:
+            self.abort()  # e.g. a codec missing from this PyAV build: leave no staging folder behind
+            raise
         self._batches: list[pa.RecordBatch] = []
         self._state_batches: list[pa.RecordBatch] = []
         self._tasks: list[str] = []

@@ -153,3 +153,13 @@ def test_shards_out_of_order_are_refused(tmp_path):
     s1 = _shard(tmp_path, "shards/s1", [synthetic_episode(1, 6)], index=1)
     with pytest.raises(DatasetError, match="increasing shard_index"):
         finalize("lerobot", tmp_path / "ds", [s1, s0])
+
+
+def test_a_codec_the_build_lacks_fails_cleanly(tmp_path, monkeypatch):
+    from simfarm.writers import spec as spec_mod
+
+    monkeypatch.setitem(spec_mod.VIDEO_CODECS, "av1", "libnonexistent")
+    spec = DatasetSpec.from_episode(synthetic_episode(0, 4))
+    with pytest.raises(DatasetError, match="libnonexistent"):
+        make_shard_writer("lerobot", tmp_path / "shards/s0", spec, 0)
+    assert list((tmp_path / "shards").iterdir()) == []
