@@ -86,3 +86,16 @@ def test_timing_noise_delays_then_perturbs_and_is_reproducible():
     for t in range(1, 6):
         assert np.abs(out1[t] - actions[t - 1]).max() < 0.1
         assert not np.array_equal(out1[t], actions[t - 1])
+
+
+def test_image_noise_table_matches_rounded_gaussian_probabilities():
+    import math
+
+    from simfarm.randomization.noise import gaussian_table
+
+    std = 3.0
+    table = gaussian_table(std)
+    phi = lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2)))  # noqa: E731
+    for k in range(-6, 7):
+        expected = phi((k + 0.5) / std) - phi((k - 0.5) / std)
+        assert abs(np.mean(table == k) - expected) <= 2 / len(table)

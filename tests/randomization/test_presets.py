@@ -85,3 +85,13 @@ def test_timing_draws_the_delay_per_episode_from_the_preset():
     assert delays == {0, 2}
     timing = preset.make_timing(box, np.random.default_rng(0))
     assert timing.values["action_delay_steps"] == [timing.delay.steps]
+
+
+def test_hydra_overrides_reach_the_preset_and_typos_fail_job_validation():
+    from simfarm.config import compose, to_dict, validate
+
+    cfg = compose("generate", ["randomization=heavy", "randomization.timing.action_delay_steps=2"])
+    preset = load_preset(to_dict(cfg)["randomization"])
+    assert preset.name == "heavy" and preset.make_timing(spaces.Box(-1, 1, (2,)), np.random.default_rng(0)).delay.steps == 2
+    with pytest.raises(RandomizationError, match=r"randomization\.visual\.colour: unknown parameter.*object_color"):
+        validate(compose("generate", ["+randomization.visual.colour=1"]))
