@@ -19,9 +19,11 @@ from simfarm.randomization.base import ModelGroups, Nominal, ParamDef, Selection
 from simfarm.randomization.distributions import ParamSpec, parse_param
 
 # Largest hue shift (fraction of the colour wheel) and saturation/value shift an object colour may
-# take: 0.05 of the wheel is 18 degrees, well inside one named colour's band.
-MAX_OBJECT_HUE_SHIFT = 0.05
-MAX_OBJECT_SV_SHIFT = 0.3
+# take: a guard against gross mistakes. Named colours sit closer than it looks (red-pink-orange,
+# brown-orange differ mostly in value), so the shipped presets stay well inside it and a test checks
+# that, at every corner of their ranges, each procgen palette colour stays nearest to itself (CIELAB).
+MAX_OBJECT_HUE_SHIFT = 0.03
+MAX_OBJECT_SV_SHIFT = 0.15
 _DEFAULT_RGBA = np.array([0.5, 0.5, 0.5, 1.0], dtype=np.float32)
 
 

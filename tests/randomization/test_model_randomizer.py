@@ -1,14 +1,17 @@
 import copy
+import itertools
 import json
 
 import mujoco
 import numpy as np
 import pytest
+import yaml
 from conftest import changed_fields, model_arrays
 
 from simfarm.errors import RandomizationError
+from simfarm.paths import procgen_dir
 from simfarm.randomization import MODEL_PARAMS, ModelRandomizer, load_preset
-from simfarm.randomization.geom import MAX_OBJECT_HUE_SHIFT, hue_distance
+from simfarm.randomization.geom import MAX_OBJECT_HUE_SHIFT, hsv_to_rgb, hue_distance, rgb_to_hsv
 from simfarm.randomization.synthetic import synthetic_model, synthetic_spec
 
 
@@ -104,8 +107,33 @@ def test_object_colour_jitter_stays_within_the_named_colour():
 
 
 def test_object_colour_beyond_the_hue_bound_is_rejected_naming_the_limit():
-    with pytest.raises(RandomizationError, match=r"randomization\.visual\.object_color.*named colour.*0\.05"):
+    with pytest.raises(RandomizationError, match=r"randomization\.visual\.object_color.*named colour.*0\.03"):
         load_preset({"visual": {"object_color": {"dist": "uniform", "low": [-0.3, 0, 0], "high": [0.3, 0, 0], "mode": "add"}}})
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in [0, 1] -> CIELAB (D65): distances there track how different colours look."""
+    rgb = np.asarray(rgb, dtype=np.float64)
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    to_xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = lin @ to_xyz.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+@pytest.mark.parametrize("preset", ["light", "heavy"])
+def test_object_colour_jitter_keeps_every_palette_colour_nearest_to_itself(preset):
+    palette = yaml.safe_load((procgen_dir() / "objects.yaml").read_text())["colors"]
+    names = list(palette)
+    rgb = np.array([palette[n] for n in names], dtype=np.float64)
+    lab = _lab(rgb)
+    lo, hi = load_preset(preset).model["object_color"].dist.support()
+    corners = np.array(list(itertools.product(*zip(lo, hi, strict=True))) + [[0.0, 0.0, 0.0]])
+    for i, name in enumerate(names):
+        hsv = rgb_to_hsv(rgb[i]) + corners
+        hsv[:, 1:] = np.clip(hsv[:, 1:], 0.0, 1.0)
+        nearest = np.argmin(np.linalg.norm(_lab(hsv_to_rgb(hsv))[:, None] - lab[None], axis=2), axis=1)
+        assert (nearest == i).all(), f"{preset}: {name} can turn into {names[nearest[nearest != i][0]]}"
 
 
 def test_mass_and_inertia_scale_together_and_subtree_mass_stays_consistent(model):
