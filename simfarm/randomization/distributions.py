@@ -168,16 +168,19 @@ class Choice:
 
 
 def uniform(low: float | list[float], high: float | list[float]) -> Uniform:
+    """Uniform on [low, high]; lists give one range per axis."""
     return _parse_dist({"dist": "uniform", "low": low, "high": high}, "uniform")  # type: ignore[return-value]
 
 
 def log_uniform(low: float | list[float], high: float | list[float]) -> LogUniform:
+    """Log-uniform on [low, high] (both > 0); lists give one range per axis."""
     return _parse_dist({"dist": "log_uniform", "low": low, "high": high}, "log_uniform")  # type: ignore[return-value]
 
 
 def normal(
     mean: float | list[float], std: float | list[float], clip: tuple[Any, Any] | None = None
 ) -> Normal:
+    """N(mean, std), optionally clipped to `clip = (low, high)` (either may be None)."""
     cfg: dict[str, Any] = {"dist": "normal", "mean": mean, "std": std}
     if clip is not None:
         cfg["clip"] = list(clip)
@@ -185,6 +188,7 @@ def normal(
 
 
 def choice(values: list[Any], probs: list[float] | None = None) -> Choice:
+    """One of `values` (scalars or equal-length vectors), uniformly or with `probs`."""
     cfg: dict[str, Any] = {"dist": "choice", "values": values}
     if probs is not None:
         cfg["probs"] = probs
@@ -192,6 +196,7 @@ def choice(values: list[Any], probs: list[float] | None = None) -> Choice:
 
 
 def constant(value: float | list[float]) -> Constant:
+    """Always `value`."""
     return _parse_dist({"dist": "constant", "value": value}, "constant")  # type: ignore[return-value]
 
 

@@ -95,3 +95,14 @@ def test_hydra_overrides_reach_the_preset_and_typos_fail_job_validation():
     assert preset.name == "heavy" and preset.make_timing(spaces.Box(-1, 1, (2,)), np.random.default_rng(0)).delay.steps == 2
     with pytest.raises(RandomizationError, match=r"randomization\.visual\.colour: unknown parameter.*object_color"):
         validate(compose("generate", ["+randomization.visual.colour=1"]))
+
+
+def test_presets_survive_pickling_for_ray_workers():
+    import pickle
+
+    preset = load_preset("heavy")
+    copy = pickle.loads(pickle.dumps(preset))
+    assert copy == preset
+    a = copy.model["object_mass"].sample(np.random.default_rng(0), 5)
+    b = preset.model["object_mass"].sample(np.random.default_rng(0), 5)
+    assert np.array_equal(a, b)
