@@ -16,6 +16,16 @@ GRIPPER_OPEN = -1.0
 GRIPPER_CLOSED = 1.0
 
 
+def rotvec_to_mat(rotvec: np.ndarray) -> np.ndarray:
+    """Rotation matrix of an axis-angle vector."""
+    angle = float(np.linalg.norm(rotvec))
+    if angle < 1e-12:
+        return np.eye(3)
+    quat = np.empty(4)
+    mujoco.mju_axisAngle2Quat(quat, np.asarray(rotvec, dtype=float) / angle, angle)
+    return quat_to_mat(quat)
+
+
 def quat_to_mat(quat: np.ndarray) -> np.ndarray:
     mat = np.empty(9)
     mujoco.mju_quat2Mat(mat, np.asarray(quat, dtype=float))
@@ -64,6 +74,7 @@ class Waypoint:
     tol_m: float = 0.01
     hold_steps: int = 0  # extra steps to stay once reached (e.g. let the gripper close)
     max_steps: int = 60
+    max_step_m: float | None = None  # cap on the commanded motion per step (gentle contact phases)
 
 
 class WaypointExpert:
@@ -73,17 +84,19 @@ class WaypointExpert:
     """
 
     name = "scripted"
-    pos_gain = 1.0
-    rot_gain = 1.0
+    pos_gain = 0.6
+    rot_gain = 0.6
 
-    def __init__(self, env):
+    def __init__(self, env, noise_std: float = 0.0):
         self.env = env
         self.waypoints: list[Waypoint] = []
         self.stage = 0
         self.steps_in_stage = 0
         self.hold = 0
-        self.noise_std = 0.0
+        self.noise_std = float(noise_std)
         self._rng = np.random.default_rng(0)
+        self._scratch: mujoco.MjData | None = None
+        self._scratch_model: mujoco.MjModel | None = None
 
     def reset(self, instruction: str, seed: int) -> None:
         self._rng = np.random.default_rng(seed)
@@ -101,13 +114,13 @@ class WaypointExpert:
     def act(self, observation: Any) -> np.ndarray:
         env = self.env
         handle = env.handle
-        pos, rot = handle.ee_pose(env.data)
+        data = env.data
+        pos, rot = handle.ee_pose(data)
         if self.stage >= len(self.waypoints):
             wp = self.waypoints[-1]
         else:
             wp = self.update_waypoint(env, self.stage, self.waypoints[self.stage])
-        delta = wp.pos - pos
-        reached = np.linalg.norm(delta) < wp.tol_m
+        reached = np.linalg.norm(wp.pos - pos) < wp.tol_m
         if self.stage < len(self.waypoints):
             self.steps_in_stage += 1
             if reached or self.steps_in_stage >= wp.max_steps:
@@ -117,13 +130,42 @@ class WaypointExpert:
                     self.stage += 1
                     self.steps_in_stage = 0
                     self.hold = 0
-        # ee_delta is expressed in the robot's base frame.
-        dpos = handle.world_to_base(env.data, delta * self.pos_gain)
-        drot = handle.world_to_base(env.data, rotation_error(rot, wp.rot) * self.rot_gain)
+        cmd_pos, cmd_R = self._commanded_pose(pos, rot)
+        # ee_delta targets accumulate on the robot side, so the expert steers the commanded pose (not
+        # the measured one) toward the waypoint: steering the measured pose would integrate the arm's
+        # lag and oscillate. A gain below 1 keeps it stable under a step of action delay.
+        world_R_base = data.xmat[handle.root_body_id].reshape(3, 3)
+        step_world = (wp.pos - cmd_pos) * self.pos_gain
+        if wp.max_step_m is not None and np.linalg.norm(step_world) > wp.max_step_m:
+            step_world *= wp.max_step_m / np.linalg.norm(step_world)
+        dpos = world_R_base.T @ step_world
+        drot = world_R_base.T @ (rotation_error(cmd_R, wp.rot) * self.rot_gain)
         action = self.ee_action(dpos, drot, wp.grip)
+        action = np.clip(action, env.action_space.low, env.action_space.high)
         if self.noise_std > 0:
+            # DART-style: the executed action is perturbed; the next step's command corrects it.
             action[:6] += self._rng.normal(0.0, self.noise_std, 6) * env.action_space.high[:6]
-        return np.clip(action, env.action_space.low, env.action_space.high).astype(np.float32)
+            action = np.clip(action, env.action_space.low, env.action_space.high)
+        return action.astype(np.float32)
+
+    def _commanded_pose(self, pos: np.ndarray, rot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """World TCP pose of the arm's commanded joint targets (forward kinematics of data.ctrl).
+
+        That is where the robot is being driven, whatever delay or clipping happened on its side.
+        """
+        env, handle = self.env, self.env.handle
+        if self._scratch is None or self._scratch_model is not env.model:
+            self._scratch_model = env.model
+            self._scratch = mujoco.MjData(env.model)
+        scratch = self._scratch
+        scratch.qpos[:] = env.data.qpos
+        if env.model.nmocap:
+            scratch.mocap_pos[:] = env.data.mocap_pos
+            scratch.mocap_quat[:] = env.data.mocap_quat
+        scratch.qpos[handle.arm_qpos_adr] = env.data.ctrl[handle.arm_ctrl_idx]
+        mujoco.mj_kinematics(env.model, scratch)
+        site = handle.tcp_site_id
+        return scratch.site_xpos[site].copy(), scratch.site_xmat[site].reshape(3, 3).copy()
 
     def ee_action(self, dpos: np.ndarray, drot: np.ndarray, grip: float) -> np.ndarray:
         action = np.zeros(self.env.action_space.shape, dtype=np.float32)

@@ -208,11 +208,12 @@ class PickPlaceExpert(WaypointExpert):
         at_target = np.array([target_pos[0], target_pos[1], release_z])
         return [
             Waypoint(above_obj, R, GRIPPER_OPEN, tol_m=0.015),
-            Waypoint(at_obj, R, GRIPPER_OPEN, tol_m=0.008, hold_steps=1),
+            # The last centimetres slowly: fingers brushing a ball or a light can knock it away.
+            Waypoint(at_obj, R, GRIPPER_OPEN, tol_m=0.008, hold_steps=1, max_step_m=0.02),
             Waypoint(at_obj, R, GRIPPER_CLOSED, tol_m=0.02, hold_steps=5, max_steps=10),
             Waypoint(above_obj + [0, 0, 0.05], R, GRIPPER_CLOSED, tol_m=0.02),
             Waypoint(above_target, R, GRIPPER_CLOSED, tol_m=0.02),
-            Waypoint(at_target, R, GRIPPER_CLOSED, tol_m=0.01),
+            Waypoint(at_target, R, GRIPPER_CLOSED, tol_m=0.01, max_step_m=0.025),
             Waypoint(at_target, R, GRIPPER_OPEN, tol_m=0.02, hold_steps=4, max_steps=8),
             Waypoint(at_target + [0, 0, 0.12], R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
         ]

@@ -1,0 +1,131 @@
+"""Env specifications: registered ids, checker, vector envs, seeding, dm_env, safety, bad inputs."""
+
+from __future__ import annotations
+
+import dm_env
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import simfarm.envs  # noqa: F401  (registers the ids)
+from simfarm.envs import ENV_IDS, EnvConfig, SimfarmEnv
+from simfarm.envs.dm_env_adapter import DmEnvAdapter
+from simfarm.errors import ConfigError, RobotError, TaskError
+
+
+def test_all_four_ids_are_registered():
+    assert set(ENV_IDS) <= set(gym.registry)
+
+
+@pytest.mark.parametrize("env_id", ["simfarm/PickPlace-v0", "simfarm/Push-v0"])
+def test_arm_envs_pass_the_gymnasium_checker_with_images(env_id):
+    env = gym.make(env_id, scene="tabletop", obs_mode="rgb+state", camera_size=(64, 64), render_mode="rgb_array")
+    check_env(env.unwrapped, skip_render_check=False)
+    env.reset(seed=0)
+    assert env.render().shape == (64, 64, 3)
+    env.close()
+
+
+def test_push_trolley_env_passes_the_checker_with_state_obs():
+    env = gym.make("simfarm/PushTrolley-v0", scene="living_room", obs_mode="state")
+    assert env.unwrapped.robot.name == "mobile_base" and env.unwrapped.control_mode == "base_vel"
+    check_env(env.unwrapped, skip_render_check=True)
+
+
+def test_async_vector_env_with_two_workers_steps():
+    envs = gym.make_vec("simfarm/PickPlace-v0", num_envs=2, vectorization_mode="async", scene="tabletop", obs_mode="state")
+    try:
+        obs, _ = envs.reset(seed=[0, 1])
+        assert obs["state"].shape[0] == 2
+        obs, reward, term, trunc, _ = envs.step(np.zeros(envs.action_space.shape, np.float32))
+        assert reward.shape == (2,) and np.isfinite(obs["state"]).all()
+    finally:
+        envs.close()
+
+
+def test_same_seed_gives_identical_observations_including_images():
+    def rollout():
+        env = SimfarmEnv(EnvConfig(task="pick_place", scene="kitchen", obs_mode="rgb+state", camera_size=(48, 48)))
+        obs, _ = env.reset(seed=3)
+        frames = [obs]
+        for _ in range(3):
+            frames.append(env.step(np.full(env.action_space.shape, 0.3, np.float32))[0])
+        env.close()
+        return frames
+
+    a, b = rollout(), rollout()
+    for fa, fb in zip(a, b):
+        np.testing.assert_array_equal(fa["state"], fb["state"])
+        np.testing.assert_array_equal(fa["environment_state"], fb["environment_state"])
+        for cam in fa["images"]:
+            np.testing.assert_array_equal(fa["images"][cam], fb["images"][cam])
+
+
+def test_scene_is_resampled_every_episode_by_default():
+    env = SimfarmEnv(EnvConfig(task="push", scene="kitchen", obs_mode="state"))
+    hashes = {env.reset(seed=5, options={"episode_index": i})[1] and env.episode_info["scene_hash"] for i in range(3)}
+    assert len(hashes) == 3
+
+
+def test_scene_resample_every_n_shares_the_scene_but_not_the_randomization():
+    env = SimfarmEnv(EnvConfig(task="push", scene="kitchen", obs_mode="state", scene_resample_every=2))
+    infos = []
+    for i in range(3):
+        env.reset(seed=5, options={"episode_index": i})
+        infos.append(dict(env.episode_info))
+    assert infos[0]["scene_hash"] == infos[1]["scene_hash"] != infos[2]["scene_hash"]
+    assert infos[0]["randomization"]["model"] != infos[1]["randomization"]["model"]
+
+
+def test_dm_env_adapter_first_mid_last_with_discounts():
+    env = SimfarmEnv(EnvConfig(task="pick_place", scene="tabletop", obs_mode="state", max_steps=3))
+    adapter = DmEnvAdapter(env, seed=0)
+    ts = adapter.reset()
+    assert ts.step_type == dm_env.StepType.FIRST
+    zero = np.zeros(env.action_space.shape, np.float32)
+    ts = adapter.step(zero)
+    assert ts.step_type == dm_env.StepType.MID and ts.discount == 1.0
+    adapter.step(zero)
+    ts = adapter.step(zero)
+    assert ts.last() and ts.discount == 1.0  # truncation: the future still counts
+    # Termination on success: the expert ends the episode with discount 0.
+    env2 = SimfarmEnv(EnvConfig(task="pick_place", scene="tabletop", obs_mode="state"))
+    adapter2 = DmEnvAdapter(env2, seed=0)
+    ts = adapter2.reset()
+    expert = env2.make_expert()
+    expert.reset(adapter2.last_info["instruction"], 0)
+    obs = {"state": ts.observation["state"]}
+    while not ts.last():
+        ts = adapter2.step(expert.act(obs))
+    assert adapter2.last_info["success"] and ts.discount == 0.0
+
+
+def test_driving_the_arm_into_the_table_is_counted_as_a_collision():
+    env = SimfarmEnv(EnvConfig(task="pick_place", scene="tabletop", obs_mode="state", max_steps=60))
+    env.reset(seed=0)
+    down = np.zeros(env.action_space.shape, np.float32)
+    down[2] = env.action_space.low[2]
+    for _ in range(40):
+        info = env.step(down)[4]
+    safety = info["safety"]
+    assert safety["collisions"] >= 1
+    assert safety["peak_contact_force_n"] > 1.0
+
+
+def test_bad_inputs_name_the_accepted_values():
+    with pytest.raises(TaskError, match="pick_place"):
+        SimfarmEnv(EnvConfig(task="juggle"))
+    with pytest.raises(RobotError):
+        SimfarmEnv(EnvConfig(robot="octopus"))
+    with pytest.raises(ConfigError, match="rgb\\+state"):
+        SimfarmEnv(EnvConfig(obs_mode="depth"))
+    with pytest.raises(ConfigError, match="wrist"):
+        SimfarmEnv(EnvConfig(scene="tabletop", obs_mode="rgb", cameras=("nope",), camera_size=(32, 32)))
+    with pytest.raises((ConfigError, TaskError, RobotError), match="ee_delta"):
+        SimfarmEnv(EnvConfig(scene="tabletop", control_mode="teleport"))
+
+
+def test_task_needing_a_base_with_an_arm_only_robot_is_a_task_error():
+    with pytest.raises(TaskError, match="mobile base"):
+        SimfarmEnv(EnvConfig(task="push_trolley", robot="arm", scene="living_room"))
