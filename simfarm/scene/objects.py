@@ -16,8 +16,9 @@ import numpy as np
 from simfarm.errors import SceneError
 from simfarm.scene.spec import SceneObject
 
-_BOX, _CYL, _SPHERE, _CAPSULE = (mujoco.mjtGeom.mjGEOM_BOX, mujoco.mjtGeom.mjGEOM_CYLINDER,
-                                 mujoco.mjtGeom.mjGEOM_SPHERE, mujoco.mjtGeom.mjGEOM_CAPSULE)
+# Plain ints: comparing pybind11 enums is ~100x slower, and volumes are computed per placement.
+_BOX, _CYL, _SPHERE, _CAPSULE = (int(mujoco.mjtGeom.mjGEOM_BOX), int(mujoco.mjtGeom.mjGEOM_CYLINDER),
+                                 int(mujoco.mjtGeom.mjGEOM_SPHERE), int(mujoco.mjtGeom.mjGEOM_CAPSULE))
 ROLLING = ("ball", "fruit")
 
 
@@ -136,7 +137,7 @@ def add_object(parent: mujoco.MjsBody, obj: SceneObject, material: str | None) -
     for p in parts:
         size = list(p.size) + [0.0] * (3 - len(p.size))
         kw = {"condim": 6, "friction": [1.0, 0.01, 0.002]} if rolling else {"condim": 4, "friction": [1.0, 0.01, 0.0001]}
-        g = body.add_geom(name=f"{name}/{p.name}", type=p.type, size=size, pos=list(p.pos), quat=list(p.quat),
+        g = body.add_geom(name=f"{name}/{p.name}", type=mujoco.mjtGeom(p.type), size=size, pos=list(p.pos), quat=list(p.quat),
                           mass=obj.mass_kg * p.volume() / total, rgba=list(obj.rgba), **kw)
         if material:
             g.material = material

@@ -207,11 +207,15 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
         d, w, _ = workspace.size
         layout.hard.append(_footprint(workspace.pos, workspace.yaw_rad, d, w).grow(request.trolley_clearance_m))
 
-    # 2. The rest of the program's furniture.
+    # 2. The rest of the program's furniture; the workspace piece counts toward the first rule of its kind.
+    credit = True
     for rule in prog.furniture:
         targets = [r for r in range(len(rooms)) if rule.rooms == "any" or (rule.rooms == "main") == (r == 0)]
         for room in targets:
-            for _ in range(_i(rng, rule.count)):
+            count = _i(rng, rule.count)
+            if credit and room == 0 and rule.kind == workspace.kind:
+                count, credit = max(0, count - 1), False
+            for _ in range(count):
                 new_piece(rule.kind, room, rule.placement)
 
     # 3. Objects: the workspace first (in reach, with a receptacle if asked), then the rest.
