@@ -140,7 +140,8 @@ def _free_port() -> int:
 
 def test_ray_job_submit_runs_a_job_on_a_running_head(tmp_path):
     port, dash = _free_port(), _free_port()
-    env = cli_env()
+    # Token authentication stays on; the job CLI needs to be told to send the token (~/.ray/auth_token).
+    env = dict(cli_env(), RAY_AUTH_MODE="token")
     # --block keeps the head's processes children of this one, so stopping it stops exactly them
     # (`ray stop` would kill every Ray on the machine, other users' included).
     head = subprocess.Popen(
@@ -157,11 +158,15 @@ def test_ray_job_submit_runs_a_job_on_a_running_head(tmp_path):
         wait_for(head_ready, 120, "the Ray head's job server")
         out = tmp_path / "out"
         runtime_env = {"env_vars": {k: env[k] for k in ("PYTHONPATH", "SIMFARM_RUNNER_FACTORY", "SIMFARM_FAKE")}}
-        submit = subprocess.run(
-            ["ray", "job", "submit", "--address", address, "--runtime-env-json", json.dumps(runtime_env),
-             "--", sys.executable, "-m", "simfarm.farm", *cli_overrides(out, episodes=6)],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-        )
+        for _ in range(30):  # the head's job agent comes up a little after its HTTP server
+            submit = subprocess.run(
+                ["ray", "job", "submit", "--address", address, "--runtime-env-json", json.dumps(runtime_env),
+                 "--", sys.executable, "-m", "simfarm.farm", *cli_overrides(out, episodes=6)],
+                cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+            )
+            if "No available agent" not in submit.stderr:
+                break
+            time.sleep(2)
         assert submit.returncode == 0, submit.stdout[-3000:] + submit.stderr[-3000:]
         assert "succeeded" in submit.stdout + submit.stderr
         job = json.loads((out / "job.json").read_text())
