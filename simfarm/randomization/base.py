@@ -74,6 +74,7 @@ class ModelGroups:
     scene_cameras: Selection
     wrist_cameras: Selection
     room_materials: np.ndarray  # material ids used by room geoms: the pool floors/walls swap among
+    furniture_materials: np.ndarray  # material ids used by furniture geoms
     # Per-model cache of values derived from the nominal snapshot (a randomizer owns its groups).
     cache: dict[Any, Any] = field(default_factory=dict)
 
@@ -111,6 +112,7 @@ class ModelGroups:
         light_names = _names(model, mujoco.mjtObj.mjOBJ_LIGHT, model.nlight)
         cam_names = _names(model, mujoco.mjtObj.mjOBJ_CAMERA, model.ncam)
         room_mats = sorted({int(model.geom_matid[i]) for i in room_g if model.geom_matid[i] >= 0})
+        furn_mats = sorted({int(model.geom_matid[i]) for i, _ in furn_g if model.geom_matid[i] >= 0})
         return cls(
             object_geoms=Selection.grouped([i for i, _ in obj_g], [k for _, k in obj_g]),
             object_bodies=Selection.each(obj_b),
@@ -126,6 +128,7 @@ class ModelGroups:
             ),
             wrist_cameras=Selection.each([i for i, n in enumerate(cam_names) if n.startswith("robot/")]),
             room_materials=np.asarray(room_mats, dtype=np.int64),
+            furniture_materials=np.asarray(furn_mats, dtype=np.int64),
         )
 
 

@@ -53,4 +53,11 @@ object_mass = field_param(
     reads=("body_parentid",),
 )
 
-PARAMS = (object_mass,)
+object_com = field_param(
+    "object_com", "physical", "body_ipos", None, lambda g: g.object_bodies,
+    "body_ipos of obj/ bodies: centre-of-mass offset in the body frame (metres; a scalar range jitters "
+    "each axis independently), one draw per body.",
+    axes=3, default_mode="add", width=3, independent_axes=True,
+)
+
+PARAMS = (object_mass, object_com)

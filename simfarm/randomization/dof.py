@@ -17,4 +17,10 @@ furniture_damping = field_param(
     "dof_damping of furn/ joints (drawer slides, door hinges), one draw per dof.", low=0.0,
 )
 
-PARAMS = (robot_damping, robot_armature, furniture_damping)
+robot_frictionloss = field_param(
+    "robot_frictionloss", "physical", "dof_frictionloss", None, lambda g: g.robot_dofs,
+    "dof_frictionloss (dry joint friction, N or N·m) of robot/ hinge and slide joints; nominal is often 0, "
+    "so use mode add.", low=0.0, default_mode="add",
+)
+
+PARAMS = (robot_damping, robot_armature, robot_frictionloss, furniture_damping)

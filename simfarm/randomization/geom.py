@@ -8,6 +8,7 @@ material's colour, so colour jitter starts from the material colour for those.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,11 +139,17 @@ def _parse_material_swap(cfg: Any, path: str) -> MaterialSwap:
     return MaterialSwap(float(p))
 
 
-def _sample_room_material(spec: MaterialSwap, nominal: Nominal, sel: Selection, groups: ModelGroups, rng: np.random.Generator) -> np.ndarray:
-    matid = nominal["geom_matid"][sel.ids].astype(np.int64)
-    pool = groups.room_materials
-    swap = rng.random(len(sel)) < spec.swap_prob
-    picks = rng.integers(0, max(len(pool), 1), size=len(sel))
+def _material_sampler(pool_of: Callable[[ModelGroups], np.ndarray]):
+    def sample(spec: MaterialSwap, nominal: Nominal, sel: Selection, groups: ModelGroups, rng: np.random.Generator) -> np.ndarray:
+        return _swap_materials(spec, nominal["geom_matid"][sel.ids].astype(np.int64), pool_of(groups), rng)
+
+    return sample
+
+
+def _swap_materials(spec: MaterialSwap, matid: np.ndarray, pool: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    n = len(matid)
+    swap = rng.random(n) < spec.swap_prob
+    picks = rng.integers(0, max(len(pool), 1), size=n)
     # Geoms drawn without a material stay without one: a material would change how they look
     # beyond a texture swap.
     if len(pool):
@@ -156,8 +163,15 @@ def _write_matid(model: mujoco.MjModel, sel: Selection, values: np.ndarray, nomi
 
 room_material = ParamDef(
     name="room_material", group="visual", fields=("geom_matid",), select=lambda g: g.room_geoms,
-    sample=_sample_room_material, write=_write_matid, width=1, dtype=np.int64, parse=_parse_material_swap,
+    sample=_material_sampler(lambda g: g.room_materials), write=_write_matid, width=1, dtype=np.int64,
+    parse=_parse_material_swap,
     doc="geom_matid of room/ geoms: swap floor/wall materials (textures) among those the room uses.",
+)
+furniture_material = ParamDef(
+    name="furniture_material", group="visual", fields=("geom_matid",), select=lambda g: g.furniture_geoms,
+    sample=_material_sampler(lambda g: g.furniture_materials), write=_write_matid, width=1, dtype=np.int64,
+    parse=_parse_material_swap,
+    doc="geom_matid of furn/ geoms: swap materials (textures, finish) among those the furniture uses.",
 )
 
 object_friction = field_param(
@@ -169,4 +183,6 @@ surface_friction = field_param(
     "geom_friction[:, 0] (sliding) of furn/ and room/ geoms, one draw per geom.", low=0.0,
 )
 
-PARAMS = (object_color, furniture_color, room_color, room_material, object_friction, surface_friction)
+PARAMS = (
+    object_color, furniture_color, room_color, room_material, furniture_material, object_friction, surface_friction,
+)

@@ -37,7 +37,7 @@ def synthetic_spec(n_objects: int = 3, n_lights: int = 2) -> mujoco.MjSpec:
                    material="tile")
     table = world.add_body(name="furn/table_0", pos=[0.6, 0, 0])
     table.add_geom(name="furn/table_0/top", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.4, 0.6, 0.02], pos=[0, 0, 0.73],
-                   rgba=[0.55, 0.35, 0.2, 1])
+                   material="tile")
     table.add_geom(name="furn/table_0/leg", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.03, 0.03, 0.36], pos=[0, 0, 0.36],
                    rgba=[0.5, 0.3, 0.2, 1])
     table.add_site(name="furn/table_0/surface_0", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.4, 0.6, 0.001],
