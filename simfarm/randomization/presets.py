@@ -50,6 +50,11 @@ class Preset:
             and self.action_delay_steps is None and self.action_noise_std == 0.0
         )
 
+    @property
+    def has_structural(self) -> bool:
+        """True when scenes must be rebuilt per episode to vary (e.g. `table_height`), fixed scenes included."""
+        return bool(self.structural)
+
     def noisy_state(self, state: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.sensor.noisy_state(state, rng)
 
