@@ -55,7 +55,7 @@ def test_same_seed_gives_identical_observations_including_images():
         return frames
 
     a, b = rollout(), rollout()
-    for fa, fb in zip(a, b):
+    for fa, fb in zip(a, b, strict=True):
         np.testing.assert_array_equal(fa["state"], fb["state"])
         np.testing.assert_array_equal(fa["environment_state"], fb["environment_state"])
         for cam in fa["images"]:
