@@ -4,7 +4,7 @@ At construction it resolves the element groups (obj/, furn/, room/, robot/, ligh
 snapshots the nominal value of every field a parameter may write. `apply` restores those fields,
 samples every parameter of the preset in a fixed order and writes the new values; it returns them
 as JSON-ready lists so an episode can record them, and `apply_values` writes a record back
-bit-exactly (apply is literally sample + apply_values).
+bit-exactly: `apply` samples, casts to the recorded dtype and writes through the same path.
 """
 
 from __future__ import annotations
