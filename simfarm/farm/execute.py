@@ -407,7 +407,24 @@ def _job_report(c, h, ordered: list[ShardResult], shards_run: int, now: JobProgr
             "frames_per_s": now.frames / run_s if run_s > 0 and ran else 0.0,
             "episodes_per_hour_per_worker": 3600.0 * ran / run_s / workers if run_s > 0 and ran else 0.0,
         },
+        "memory": worker_memory(ordered),
         "versions": versions(),
+    }
+
+
+def worker_memory(ordered: list[ShardResult]) -> dict[str, Any]:
+    """Per worker process: resident memory after its first and last shard, and its peak (MiB)."""
+    procs: dict[str, dict[str, Any]] = {}
+    for r in sorted(ordered, key=lambda r: (r.host, r.pid, r.shard_index)):  # queue order ~ run order
+        if not r.rss_mib:
+            continue
+        p = procs.setdefault(f"{r.host}:{r.pid}", {"shards": 0, "first_rss_mib": r.rss_mib, "peak_rss_mib": 0.0})
+        p["shards"] += 1
+        p["last_rss_mib"] = r.rss_mib
+        p["peak_rss_mib"] = max(p["peak_rss_mib"], r.peak_rss_mib)
+    return {
+        "peak_rss_mib_max": max((p["peak_rss_mib"] for p in procs.values()), default=0.0),
+        "per_process": procs,
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import os
+import resource
 import shutil
 import socket
 import tempfile
@@ -63,6 +64,8 @@ class ShardResult:
     pid: int
     runner_setup_s: float
     wall_time_s: float
+    rss_mib: float = 0.0  # the worker's resident memory after this shard (leak tracking)
+    peak_rss_mib: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ShardResult:
@@ -187,6 +190,8 @@ def run_shard(task: ShardTask, on_episode: Callable[[EpisodeRecord], None] | Non
             pid=os.getpid(),
             runner_setup_s=setup_s,
             wall_time_s=time.perf_counter() - t0,
+            rss_mib=current_rss_mib(),
+            peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         )
         store.write_marker(name, result.to_dict())
         return result
@@ -195,6 +200,15 @@ def run_shard(task: ShardTask, on_episode: Callable[[EpisodeRecord], None] | Non
             writer.abort()
         if tmp_root is not None:
             shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def current_rss_mib() -> float:
+    """This process's resident memory now (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _open_writer(kind: str, shard_dir: str, task: ShardTask, first_episode):

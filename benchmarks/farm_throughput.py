@@ -1,0 +1,131 @@
+"""End-to-end farm throughput on the reference workload, against the bound of bare physics + rendering.
+
+    python benchmarks/farm_throughput.py                 # 20 episodes per run, workers 1 and 2
+    python benchmarks/farm_throughput.py --episodes 500  # memory growth over many episodes
+
+Reference workload: pick_place, arm, kitchen, light randomization, two 224x224 RGB cameras at 10 Hz,
+LeRobot with AV1. For each worker count it runs a real `simfarm generate` job (Ray, writers,
+finalize) and reads job.json. The bound is measured in this process on the same scene: `mj_step`
+for the same number of substeps plus `mujoco.Renderer` for the same frames. The last line is
+`ratio_to_bound=R scaling_2_workers=S mem_growth_pct=M`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+REFERENCE = [
+    "task=pick_place", "robot=arm", "scene=kitchen", "randomization=light",
+    "cameras=[workspace,wrist]", "camera_size=[224,224]", "control_hz=10", "writer=lerobot",
+    "writer.video_codec=av1", "max_failures=1000000",
+]
+
+
+def job_config(output: str, workers: int, episodes: int, shard_size: int, seed: int):
+    from simfarm.config import compose, to_dict
+
+    return to_dict(compose("generate", [*REFERENCE, f"output={output}", f"workers={workers}", f"episodes={episodes}",
+                                        f"shard_size={shard_size}", f"seed={seed}", "overwrite=true"]))
+
+
+def measure_bound(cfg: dict, steps: int, cameras: int) -> dict[str, float]:
+    """Seconds for `steps` control steps of bare physics and `steps * cameras` bare renders, one core."""
+    import mujoco
+
+    from simfarm.render import CameraRenderer
+    from simfarm.rollout import make_episode_runner
+
+    runner = make_episode_runner(cfg)
+    env = runner.env
+    env.reset(seed=cfg["seed"], options={"episode_index": 0})
+    model = env.model
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    substeps = max(1, round(1.0 / (cfg["control_hz"] * model.opt.timestep)))
+    t0 = time.perf_counter()
+    for _ in range(steps * substeps):
+        mujoco.mj_step(model, data)
+    physics_s = time.perf_counter() - t0
+    h, w = cfg["camera_size"]
+    renderer = CameraRenderer(model, h, w)
+    cams = [i for i in range(model.ncam)][: max(1, cameras)]
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        for cam in cams:
+            renderer.render(data, cam)
+    render_s = (time.perf_counter() - t0) * cameras / len(cams)
+    renderer.close()
+    runner.close()
+    return {"physics_s": physics_s, "render_s": render_s, "substeps": substeps, "steps": steps}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--episodes", type=int, default=20, help="episodes per run (the issue asks for 500 for memory growth)")
+    ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    ap.add_argument("--shard-size", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None, help="scratch folder (default: a temp dir, deleted)")
+    args = ap.parse_args(argv)
+
+    from simfarm.farm import run_job
+
+    scratch = args.out or tempfile.mkdtemp(prefix="simfarm-bench-")
+    rows = []
+    reports = {}
+    try:
+        for workers in [int(w) for w in args.workers.split(",")]:
+            cfg = job_config(os.path.join(scratch, f"w{workers}"), workers, args.episodes, args.shard_size, args.seed)
+            report = run_job(cfg, show_progress=False)
+            reports[workers] = report
+        first = reports[min(reports)]
+        steps_total = first["episodes"]["frames_kept"] or 1
+        n_cams = len(first["config"]["cameras"])
+        bound = measure_bound(first["config"], steps=min(steps_total, 600), cameras=n_cams)
+        bound_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"])
+        for workers, report in sorted(reports.items()):
+            tp = report["throughput"]
+            mem = report["memory"]["per_process"]
+            growth = [100.0 * (p["last_rss_mib"] - p["first_rss_mib"]) / p["first_rss_mib"] for p in mem.values() if p["shards"] > 1]
+            rows.append({
+                "workers": workers,
+                "episodes": report["episodes"]["planned"],
+                "success": report["success_rate"],
+                "eps_per_h_per_core": tp["episodes_per_hour_per_worker"],
+                "steps_per_s": tp["frames_per_s"],
+                "frames_per_s": tp["frames_per_s"] * n_cams,
+                "ratio_to_bound": tp["frames_per_s"] / workers / bound_steps_per_s,
+                "peak_rss_mib": report["memory"]["peak_rss_mib_max"],
+                "mem_growth_pct": max(growth, default=0.0),
+                "finalize_s": report["timings"]["finalize_s"],
+            })
+    finally:
+        if args.out is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    print(f"bound (one core, same scene): physics {bound['physics_s'] / bound['steps'] * 1e3:.2f} ms/step "
+          f"({bound['substeps']} substeps), rendering {bound['render_s'] / bound['steps'] * 1e3:.2f} ms/step "
+          f"({n_cams} cameras) -> {bound_steps_per_s:.1f} steps/s")
+    header = ["workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound", "peak_rss_MiB", "mem_growth_%", "finalize_s"]
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    for r in rows:
+        print(f"{r['workers']} | {r['episodes']} | {r['success']:.0%} | {r['eps_per_h_per_core']:.0f} | {r['steps_per_s']:.1f} | "
+              f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f}")
+    by_w = {r["workers"]: r for r in rows}
+    scaling = by_w[2]["steps_per_s"] / by_w[1]["steps_per_s"] if 1 in by_w and 2 in by_w else float("nan")
+    ratio = by_w[min(by_w)]["ratio_to_bound"]
+    growth = max(r["mem_growth_pct"] for r in rows)
+    print(f"ratio_to_bound={ratio:.2f} scaling_2_workers={scaling:.2f} mem_growth_pct={growth:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
