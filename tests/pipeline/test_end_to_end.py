@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -16,9 +18,13 @@ pytestmark = pytest.mark.slow
 
 
 def _simfarm(*args: str, tmp_path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MUJOCO_GL": "egl", "RAY_TMPDIR": str(tmp_path / "ray")}
-    (tmp_path / "ray").mkdir(exist_ok=True)
-    return subprocess.run([sys.executable, "-m", "simfarm.cli", *args], capture_output=True, text=True, env=env, timeout=600)
+    # Ray's unix socket paths must stay under ~107 characters: pytest's tmp_path is too deep.
+    ray_tmp = tempfile.mkdtemp(prefix="sf", dir="/tmp")
+    env = {**os.environ, "MUJOCO_GL": "egl", "RAY_TMPDIR": ray_tmp}
+    try:
+        return subprocess.run([sys.executable, "-m", "simfarm.cli", *args], capture_output=True, text=True, env=env, timeout=600)
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
 def test_scripted_pick_on_tabletop_succeeds_and_random_does_not():
