@@ -410,9 +410,13 @@ def _place_robot(layout: _Layout, piece: Furniture, info: RobotInfo, ws_kind: st
     r = info.footprint_radius_m
     handles = handle_local_positions(piece)
     if ws_kind == "drawer":
-        # Stand beyond the fully opened drawers so pulling one out never hits the robot.
-        dist = d / 2 + 0.02 + float(piece.params.get("travel_m", 0.3)) + r + 0.04
-        mount = max((v[2] for k, v in handles.items() if k.startswith("drawer_")), default=h) - 0.05
+        # The arm pulls a handle from ~0.6 m to ~0.35 m in front of its base, with its base ~0.3 m
+        # below the top handle: a horizontal grasp close to the arm's own base at base height is
+        # outside a Panda's workspace, and the opened drawer then passes over the pedestal.
+        travel = float(piece.params.get("travel_m", 0.3))
+        dist = max(d / 2 + 0.058 + 0.85 * travel + 0.3, d / 2 + 0.02 + travel + r + 0.04)
+        top_handle = max((v[2] for k, v in handles.items() if k.startswith("drawer_")), default=h)
+        mount = max(0.3, top_handle - 0.3)
     elif ws_kind == "trolley":
         dist = d / 2 + 0.1 + r + 0.08
         mount = h - 0.1
