@@ -9,7 +9,15 @@ import numpy as np
 
 from simfarm.errors import TaskError
 from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker
-from simfarm.tasks.expert import GRIPPER_CLOSED, GRIPPER_OPEN, Waypoint, WaypointExpert
+from simfarm.tasks.expert import (
+    GRIPPER_CLOSED,
+    GRIPPER_OPEN,
+    Waypoint,
+    WaypointExpert,
+    gripper_yaw,
+    top_down_rotation,
+    wrap_yaw_for_gripper,
+)
 from simfarm.tasks.instructions import render_instruction
 
 POSITION_WORDS = {1: ("",), 2: ("top", "bottom"), 3: ("top", "middle", "bottom")}
@@ -102,18 +110,27 @@ class OpenDrawer(Task):
 
 
 class OpenDrawerExpert(WaypointExpert):
-    """Approach the handle from the front, grab it, pull straight out along the drawer's axis."""
+    """Grasp the bar handle from above (fingers closing front/back across the bar), pull along the drawer axis.
+
+    A horizontal approach from the front is what a person would do, but with the handle near the
+    arm's mount height and half a metre away it needs joint configurations beyond the Panda's
+    limits; from above the same handle is comfortably reachable over the whole pull.
+    """
+
+    grasp_above_m = 0.01  # TCP this far above the bar's centre: the finger pads straddle the bar
 
     def plan(self, env):
         task: OpenDrawer = env.task
         handle = env.data.site_xpos[task.handle_site].copy()
         out = task.out_dir
-        R = front_rotation(out)
-        pull = task.travel_m * min(1.0, task.options["open_fraction"] + 0.25)
+        _, tcp_R = env.handle.ee_pose(env.data)
+        R = top_down_rotation(wrap_yaw_for_gripper(float(np.arctan2(out[1], out[0])), gripper_yaw(tcp_R)))
+        pull = task.travel_m * min(1.0, task.options["open_fraction"] + 0.2)
+        grasp = handle + np.array([0.0, 0.0, self.grasp_above_m])
         return [
-            Waypoint(handle + out * 0.12, R, GRIPPER_OPEN, tol_m=0.015),
-            Waypoint(handle + out * 0.005, R, GRIPPER_OPEN, tol_m=0.008),
-            Waypoint(handle + out * 0.005, R, GRIPPER_CLOSED, tol_m=0.02, hold_steps=5, max_steps=10),
-            Waypoint(handle + out * pull, R, GRIPPER_CLOSED, tol_m=0.01, max_steps=80),
-            Waypoint(handle + out * pull, R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
+            Waypoint(grasp + [0, 0, 0.10], R, GRIPPER_OPEN, tol_m=0.015),
+            Waypoint(grasp, R, GRIPPER_OPEN, tol_m=0.008, max_step_m=0.02),
+            Waypoint(grasp, R, GRIPPER_CLOSED, tol_m=0.02, hold_steps=5, max_steps=10),
+            Waypoint(grasp + out * pull, R, GRIPPER_CLOSED, tol_m=0.01, max_steps=80, max_step_m=0.03),
+            Waypoint(grasp + out * pull, R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
         ]
