@@ -8,6 +8,7 @@ objects within reach. Every draw comes from the `rng` argument, in a fixed order
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -425,7 +426,13 @@ def _place_robot(layout: _Layout, piece: Furniture, info: RobotInfo, ws_kind: st
         # The arm's base a little below the surface top keeps the whole top comfortably reachable.
         mount = max(s.center[2] for s in piece.surfaces) - _u(rng, (0.0, 0.1))
     info = with_mount_height(info, mount)
-    pos = (round(piece.pos[0] + fx * dist, 4), round(piece.pos[1] + fy * dist, 4), 0.0)
+    # A fixed arm that cannot set its own mount height (e.g. a Menagerie model) stands on a
+    # pedestal the builder adds: its base pose is raised instead.
+    lift = 0.0
+    if info.has_arm and not info.has_base and not info.adjustable_mount:
+        lift = round(max(0.0, mount - info.mount_height_m), 4)
+        info = dataclasses.replace(info, mount_height_m=info.mount_height_m + lift)
+    pos = (round(piece.pos[0] + fx * dist, 4), round(piece.pos[1] + fy * dist, 4), lift)
     yaw = round(math.atan2(-fy, -fx), 6)
     rect = _Rect(pos[0] - r - 0.03, pos[1] - r - 0.03, pos[0] + r + 0.03, pos[1] + r + 0.03)
     if not rect.inside(layout.interiors[piece.room]):

@@ -140,7 +140,7 @@ class Camera:
 class RobotPlacement:
     name: str
     params: dict[str, Any]
-    pos: Vec3  # base position (z: mount height for a fixed arm on its pedestal)
+    pos: Vec3  # base position on the floor; z > 0 only for an arm raised on the scene pedestal `robot/pedestal`
     yaw_rad: float
 
 

@@ -178,3 +178,34 @@ def test_sampler_uses_only_the_given_generator():
     b = sample_scene("kitchen", np.random.default_rng(1)).to_json()
     np.random.set_state(state)
     assert a == b
+
+
+def _menagerie_like_root(tmp_path, monkeypatch):
+    """A local Menagerie root with a Panda-like MJCF (borrowed from the robots tests)."""
+    import importlib.util
+
+    robots_tests = Path(__file__).resolve().parent.parent / "robots"
+    monkeypatch.syspath_prepend(str(robots_tests))  # its module imports robot_helpers
+    path = robots_tests / "test_registry_and_menagerie.py"
+    module_spec = importlib.util.spec_from_file_location("_robots_menagerie_tests", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    (tmp_path / "franka_emika_panda").mkdir()
+    (tmp_path / "franka_emika_panda" / "panda.xml").write_text(module._panda_like_mjcf())
+    monkeypatch.setenv("MENAGERIE_ROOT", str(tmp_path))
+
+
+def test_arm_without_adjustable_mount_stands_on_a_scene_pedestal(tmp_path, monkeypatch):
+    import mujoco
+
+    _menagerie_like_root(tmp_path, monkeypatch)
+    spec = sample_scene("kitchen", np.random.default_rng(2), robot="menagerie:franka_emika_panda")
+    top = spec.furniture_named(spec.workspace).surfaces[0].center[2]
+    assert top - 0.1 - 1e-9 <= spec.robot.pos[2] <= top + 1e-9
+    built = build_scene(spec)
+    pedestal = mujoco.mj_name2id(built.model, mujoco.mjtObj.mjOBJ_GEOM, "robot/pedestal")
+    assert pedestal >= 0
+    assert built.model.geom_size[pedestal][1] * 2 == pytest.approx(spec.robot.pos[2])
+    data = built.initial_state()
+    base = built.model.body("robot/base").id
+    assert data.xpos[base][2] == pytest.approx(spec.robot.pos[2])
