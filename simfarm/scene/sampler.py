@@ -550,5 +550,17 @@ def _cameras(rooms: list[Room], workspace: Furniture, robot_pos) -> tuple[Camera
     back = d / 2 + 0.35 if workspace.placement == "center" else d / 2 - 0.05
     eye = (workspace.pos[0] - fx * back, workspace.pos[1] - fy * back, top + 0.75)
     target = (workspace.pos[0] + fx * d * 0.45, workspace.pos[1] + fy * d * 0.45, top + 0.05)
+    if workspace.kind == "cabinet":
+        # Drawers are on the front: look at it from the front-side, on the roomier side.
+        (x0, y0), _, (x1, y1), _ = rooms[workspace.room].polygon
+        front = (workspace.pos[0] + fx * (d / 2 + 0.35), workspace.pos[1] + fy * (d / 2 + 0.35))
+        options = []
+        for side in (1.0, -1.0):
+            e = (front[0] - fy * side * 0.75, front[1] + fx * side * 0.75)
+            margin = min(e[0] - x0, x1 - e[0], e[1] - y0, y1 - e[1])
+            options.append((margin, e))
+        margin, (ex, ey) = max(options)
+        eye = (ex, ey, top + 0.45)
+        target = (workspace.pos[0] + fx * d / 2, workspace.pos[1] + fy * d / 2, top - 0.2)
     cams.append(Camera(name="workspace", pos=tuple(round(v, 4) for v in eye), quat=look_at_quat(eye, target), fovy_deg=70.0))
     return tuple(cams)
