@@ -135,3 +135,16 @@ def test_objects_rest_on_their_support_surface(kitchen_built):
         surf = kitchen_built.index.surfaces[o.spec.support]
         bottom = data.xpos[o.body_id][2] - o.spec.size[2] / 2
         assert abs(bottom - surf.top_z) < 1e-6, name
+
+
+@pytest.mark.parametrize(
+    "robot, workspace",
+    [("mobile_arm", "surface"), ("arm", "drawer"), ("mobile_arm", "drawer"), ("arm", "trolley"), ("mobile_base", "trolley")],
+)
+def test_every_robot_and_workspace_starts_collision_free(robot, workspace):
+    for program in PROGRAMS:
+        for seed in range(6):
+            spec = sample_scene(program, np.random.default_rng(seed), robot=robot, request=SceneRequest(workspace=workspace))
+            built = build_scene(spec)
+            worst, robot_hits = _contact_report(built, built.initial_state())
+            assert worst >= -1e-3 and not robot_hits, f"{program} seed {seed}: {worst}, {robot_hits}"
