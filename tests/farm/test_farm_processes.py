@@ -132,6 +132,11 @@ def test_node_killed_mid_job_loses_no_episode_and_duplicates_none(tmp_path):
         cluster.shutdown()
 
 
+# The `ray` CLI of this interpreter's environment: CI runs `.venv/bin/python -m pytest` without
+# activating the venv, so `ray` is not on PATH there.
+RAY_CLI = str(Path(sys.executable).with_name("ray"))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -145,7 +150,7 @@ def test_ray_job_submit_runs_a_job_on_a_running_head(tmp_path):
     # --block keeps the head's processes children of this one, so stopping it stops exactly them
     # (`ray stop` would kill every Ray on the machine, other users' included).
     head = subprocess.Popen(
-        ["ray", "start", "--head", "--block", f"--port={port}", "--dashboard-host=127.0.0.1",
+        [RAY_CLI, "start", "--head", "--block", f"--port={port}", "--dashboard-host=127.0.0.1",
          f"--dashboard-port={dash}", "--num-cpus=2", "--include-dashboard=true", "--disable-usage-stats"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
@@ -153,14 +158,14 @@ def test_ray_job_submit_runs_a_job_on_a_running_head(tmp_path):
     try:
         def head_ready() -> bool:
             assert head.poll() is None, head.stderr.read()[-3000:]
-            return subprocess.run(["ray", "job", "list", "--address", address], env=env, capture_output=True, timeout=60).returncode == 0
+            return subprocess.run([RAY_CLI, "job", "list", "--address", address], env=env, capture_output=True, timeout=60).returncode == 0
 
         wait_for(head_ready, 120, "the Ray head's job server")
         out = tmp_path / "out"
         runtime_env = {"env_vars": {k: env[k] for k in ("PYTHONPATH", "SIMFARM_RUNNER_FACTORY", "SIMFARM_FAKE")}}
         for _ in range(30):  # the head's job agent comes up a little after its HTTP server
             submit = subprocess.run(
-                ["ray", "job", "submit", "--address", address, "--runtime-env-json", json.dumps(runtime_env),
+                [RAY_CLI, "job", "submit", "--address", address, "--runtime-env-json", json.dumps(runtime_env),
                  "--", sys.executable, "-m", "simfarm.farm", *cli_overrides(out, episodes=6)],
                 cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
             )
