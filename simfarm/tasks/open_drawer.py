@@ -11,12 +11,8 @@ from simfarm.errors import TaskError
 from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker
 from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
-    GRIPPER_OPEN,
     Waypoint,
     WaypointExpert,
-    gripper_yaw,
-    top_down_rotation,
-    wrap_yaw_for_gripper,
 )
 from simfarm.tasks.instructions import render_instruction
 
@@ -109,28 +105,38 @@ class OpenDrawer(Task):
         return OpenDrawerExpert(env)
 
 
-class OpenDrawerExpert(WaypointExpert):
-    """Grasp the bar handle from above (fingers closing front/back across the bar), pull along the drawer axis.
+def hook_rotation(out_dir: np.ndarray, tilt_rad: float) -> np.ndarray:
+    """world_R_tcp pointing down, tilted by `tilt_rad` toward the drawer face, fingers moving sideways."""
+    up = np.array([0.0, 0.0, 1.0])
+    out = np.asarray(out_dir, dtype=float)
+    z = -up * np.cos(tilt_rad) - out * np.sin(tilt_rad)
+    y = np.cross(up, out)
+    return np.column_stack([np.cross(y, z), y, z])
 
-    A horizontal approach from the front is what a person would do, but with the handle near the
-    arm's mount height and half a metre away it needs joint configurations beyond the Panda's
-    limits; from above the same handle is comfortably reachable over the whole pull.
+
+class OpenDrawerExpert(WaypointExpert):
+    """Hook the closed fingers into the gap behind the bar handle from above, then pull along the drawer axis.
+
+    A horizontal grasp from the front (what a person does) needs joint configurations beyond the
+    Panda's limits with the handle near mount height half a metre away, and a top-down grasp across
+    the bar puts the back finger on the drawer front. Closed fingers, sideways, are 2 cm thick: they
+    fit the 3 cm gap, and a small tilt keeps the hand body clear of the face above.
     """
 
-    grasp_above_m = 0.01  # TCP this far above the bar's centre: the finger pads straddle the bar
+    tilt_rad = 0.3
+    gap_offset_m = 0.022  # fingertips this far behind the bar's centre, toward the drawer face
 
     def plan(self, env):
         task: OpenDrawer = env.task
         handle = env.data.site_xpos[task.handle_site].copy()
         out = task.out_dir
-        _, tcp_R = env.handle.ee_pose(env.data)
-        R = top_down_rotation(wrap_yaw_for_gripper(float(np.arctan2(out[1], out[0])), gripper_yaw(tcp_R)))
+        up = np.array([0.0, 0.0, 1.0])
+        R = hook_rotation(out, self.tilt_rad)
         pull = task.travel_m * min(1.0, task.options["open_fraction"] + 0.2)
-        grasp = handle + np.array([0.0, 0.0, self.grasp_above_m])
+        hook = handle - out * self.gap_offset_m
         return [
-            Waypoint(grasp + [0, 0, 0.10], R, GRIPPER_OPEN, tol_m=0.015),
-            Waypoint(grasp, R, GRIPPER_OPEN, tol_m=0.008, max_step_m=0.02),
-            Waypoint(grasp, R, GRIPPER_CLOSED, tol_m=0.02, hold_steps=5, max_steps=10),
-            Waypoint(grasp + out * pull, R, GRIPPER_CLOSED, tol_m=0.01, max_steps=80, max_step_m=0.03),
-            Waypoint(grasp + out * pull, R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
+            Waypoint(hook + up * 0.12, R, GRIPPER_CLOSED, tol_m=0.015),
+            Waypoint(hook, R, GRIPPER_CLOSED, tol_m=0.008, max_step_m=0.02),
+            Waypoint(hook + out * pull, R, GRIPPER_CLOSED, tol_m=0.01, max_steps=80, max_step_m=0.03),
+            Waypoint(hook + out * pull + up * 0.10, R, GRIPPER_CLOSED, tol_m=0.02, max_steps=1000),
         ]

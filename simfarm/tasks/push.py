@@ -23,6 +23,7 @@ from simfarm.tasks.pick_place import object_body, reachable, workspace_objects
 # Objects that slide rather than roll or topple when pushed low.
 PUSHABLE_FAMILIES_EXCLUDED = ("ball", "bottle")
 MAX_PUSH_HEIGHT_M = 0.14
+MAX_PUSH_STEP_M = 0.015
 DIRECTION_WORDS = ("forward", "to the left", "backward", "to the right")
 
 
@@ -55,7 +56,7 @@ class Push(Task):
         objects = workspace_objects(scene)
         candidates = [
             o for o in objects
-            if o.family not in PUSHABLE_FAMILIES_EXCLUDED and not o.receptacle
+            if o.family not in PUSHABLE_FAMILIES_EXCLUDED and not o.receptacle and not _is_sphere(o)
             and o.size[2] <= MAX_PUSH_HEIGHT_M and reachable(scene, o.pos, margin_m=0.12)
         ]
         if not candidates:
@@ -114,6 +115,12 @@ class Push(Task):
         return PushExpert(env)
 
 
+def _is_sphere(obj) -> bool:
+    """Spheres (fruit, balls) roll away from a push instead of sliding."""
+    dims = (obj.params or {}).get("dims", {}) if isinstance(obj.params, dict) else {}
+    return "radius" in dims and "height" not in dims
+
+
 def _inside(surface, xy, margin: float) -> bool:
     """Whether world point xy lies on the surface (a yaw-rotated rectangle) with a margin."""
     c, s = np.cos(surface.yaw_rad), np.sin(surface.yaw_rad)
@@ -158,7 +165,8 @@ class PushExpert(WaypointExpert):
         R = top_down_rotation(yaw)
         self.R = R
         self.radius = max(task.obj.size[:2]) / 2
-        self.push_z = task.target[2] + 0.02
+        # The finger pads reach ~2 cm below the TCP: keep them off the surface (friction would pin them).
+        self.push_z = task.target[2] + 0.035
         behind = obj_pos[:2] - u * (self.radius + 0.05)
         top = obj_pos[2] + task.obj.size[2] / 2
         return [
@@ -177,4 +185,5 @@ class PushExpert(WaypointExpert):
         u = to_target / max(dist, 1e-6)
         # Aim the pusher just behind the object on the object→target line, advancing by at most 3 cm.
         aim = obj_xy - u * (self.radius + 0.01) + u * min(0.03, dist)
-        return Waypoint(np.array([*aim, self.push_z]), self.R, GRIPPER_CLOSED, tol_m=0.005, max_steps=10_000)
+        # Slowly: a fast push makes the object slide past the target or topple.
+        return Waypoint(np.array([*aim, self.push_z]), self.R, GRIPPER_CLOSED, tol_m=0.005, max_steps=10_000, max_step_m=MAX_PUSH_STEP_M)
