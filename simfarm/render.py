@@ -15,10 +15,13 @@ import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+# MuJoCo's default multisampling, restored for pretty renderers of a model a fast one has changed.
+PRETTY_OFFSAMPLES = 4
+
+
 def configure_model_for_rendering(model: mujoco.MjModel, pretty: bool = False) -> None:
     """Set model-level visual options; call before creating a Renderer for `model`."""
-    if not pretty:
-        model.vis.quality.offsamples = 0
+    model.vis.quality.offsamples = max(model.vis.quality.offsamples, PRETTY_OFFSAMPLES) if pretty else 0
 
 
 class CameraRenderer:
