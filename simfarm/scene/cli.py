@@ -1,10 +1,12 @@
 """`simfarm scene sample|gallery [KEY=VALUE ...]`.
 
-    simfarm scene sample [scene=kitchen] [robot=arm] [seed=0] [workspace=surface|drawer|trolley]
-                         [min_objects=N] [receptacle=false] [out=PATH.png] [xml=PATH.xml] [pretty=true]
+    simfarm scene sample [episode=0] [out=PATH.png] [xml=PATH.xml] [pretty=true] [GENERATE OVERRIDES ...]
     simfarm scene gallery [n=16] [seed=0] [robot=arm] out=PATH.png
 
-`sample` prints only the SceneSpec JSON on stdout (logs go to stderr), so it pipes.
+`sample` reads the same Hydra config tree as `simfarm generate` (scene=, robot=, task=,
+randomization=, seed=, split=, scene_resample_every= ...) and prints the SceneSpec that episode
+`episode` of that job uses, structural randomization included, so a dataset's scene can be
+looked at before (or without) generating it. Only the JSON goes to stdout (logs go to stderr).
 """
 
 from __future__ import annotations
@@ -12,14 +14,11 @@ from __future__ import annotations
 import logging
 import sys
 
-import numpy as np
-
 from simfarm.errors import ConfigError
 
 log = logging.getLogger("simfarm.scene")
 
-SAMPLE_KEYS = {"scene": "kitchen", "robot": "arm", "seed": "0", "workspace": "", "min_objects": "0",
-               "receptacle": "false", "out": "", "xml": "", "pretty": "true"}
+SAMPLE_KEYS = {"episode": "0", "out": "", "xml": "", "pretty": "true"}  # the rest are generate overrides
 GALLERY_KEYS = {"n": "16", "seed": "0", "robot": "arm", "out": "", "pretty": "false"}
 
 
@@ -56,32 +55,38 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "sample":
-        return _sample(_parse(rest, SAMPLE_KEYS, command))
+        own = [a for a in rest if a.partition("=")[0] in SAMPLE_KEYS]
+        overrides = [a for a in rest if a.partition("=")[0] not in SAMPLE_KEYS]
+        return _sample(_parse(own, SAMPLE_KEYS, command), overrides)
     if command == "gallery":
         return _gallery(_parse(rest, GALLERY_KEYS, command))
     raise ConfigError(f"scene: unknown subcommand {command!r}; accepted: sample, gallery")
 
 
-def _sample(values: dict[str, str]) -> int:
-    from simfarm.scene.builder import build_scene, export_mjcf
-    from simfarm.scene.sampler import SceneRequest
-    from simfarm.scene.source import load_scene_source
+def _sample(values: dict[str, str], overrides: list[str]) -> int:
+    from simfarm.config import compose, to_dict, validate
+    from simfarm.envs import EnvConfig, SimfarmEnv
+    from simfarm.scene.builder import export_mjcf
 
-    source = load_scene_source(values["scene"])
-    request = SceneRequest(workspace=values["workspace"] or None, min_workspace_objects=_int(values, "min_objects"),
-                           need_receptacle=_bool(values, "receptacle"))
-    rng = np.random.default_rng(_int(values, "seed"))
-    spec = source.sample(rng, robot=values["robot"], request=request)
-    log.info("sampled %s: %d rooms, %d furniture, %d objects (hash %s)", source.name, len(spec.rooms),
-             len(spec.furniture), len(spec.objects), spec.content_hash()[:12])
-    if values["out"] or values["xml"]:
-        built = build_scene(spec)
+    cfg = to_dict(compose("generate", [*overrides, "obs_mode=state"]))
+    validate(cfg)
+    episode = _int(values, "episode")
+    env = SimfarmEnv(EnvConfig.from_job(cfg))
+    try:
+        env.reset(seed=int(cfg["seed"]), options={"episode_index": episode})
+        built = env.built_scene
+        spec = built.spec
+        log.info("scene of episode %d (seed %d): %s, %d rooms, %d furniture, %d objects (hash %s)", episode,
+                 cfg["seed"], env.scene_source.name, len(spec.rooms), len(spec.furniture), len(spec.objects),
+                 spec.content_hash()[:12])
         if values["xml"]:
             log.info("wrote %s", export_mjcf(built, values["xml"]))
         if values["out"]:
             from simfarm.scene.preview import render_preview
 
             log.info("wrote %s", render_preview(built, values["out"], pretty=_bool(values, "pretty")))
+    finally:
+        env.close()
     sys.stdout.write(spec.to_json() + "\n")
     return 0
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from simfarm import config as C
 from simfarm.errors import ConfigError, SceneError
 from simfarm.scene import (
     SceneRequest,
@@ -16,7 +17,6 @@ from simfarm.scene import (
     fixed_scene,
     load_scene_source,
     resolve_scene_source,
-    sample_scene,
 )
 from simfarm.scene.cli import main as scene_main
 from simfarm.scene.preview import render_gallery, render_preview
@@ -101,16 +101,26 @@ def test_cli_sample_prints_only_the_spec_json(tmp_path):
          f"xml={tmp_path / 's.xml'}"],
         capture_output=True, text=True, check=True,
     )
-    spec = sample_scene("workshop", np.random.default_rng(5))
+    # The CLI reads the generate config tree and prints the scene episode 0 of that job uses.
+    from simfarm.envs import EnvConfig, SimfarmEnv
+
+    cfg = C.to_dict(C.compose("generate", ["scene=workshop", "seed=5", "obs_mode=state"]))
+    env = SimfarmEnv(EnvConfig.from_job(cfg))
+    env.reset(seed=5, options={"episode_index": 0})
+    spec = env.built_scene.spec
+    env.close()
+    assert spec.program == "workshop"
     assert json.loads(out.stdout) == json.loads(spec.to_json())
     assert out.stdout.strip() == spec.to_json()
     mujoco.MjModel.from_xml_path(str(tmp_path / "s.xml"))
 
 
 def test_cli_rejects_unknown_keys_with_the_accepted_ones():
-    with pytest.raises(ConfigError, match="unknown key 'colour'; accepted: scene, robot, seed"):
+    with pytest.raises(ConfigError, match="Could not override 'colour'.*\n.*accepted keys: .*scene.*seed"):
         scene_main(["sample", "colour=red"])
-    with pytest.raises(ConfigError, match="seed: expected an integer, got 'abc'"):
+    with pytest.raises(ConfigError, match="episode: expected an integer, got 'abc'"):
+        scene_main(["sample", "episode=abc"])
+    with pytest.raises(ConfigError, match="seed"):
         scene_main(["sample", "seed=abc"])
     with pytest.raises(ConfigError, match="unknown subcommand 'draw'"):
         scene_main(["draw"])
