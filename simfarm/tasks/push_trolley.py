@@ -90,7 +90,7 @@ class PushTrolley(Task):
         self.trolley_body = info.body_id
         trolley = next(f for f in scene.spec.furniture if f.name == name)
         self.trolley_half = float(max(trolley.size[:2]) / 2)
-        start = np.asarray(data.xpos[self.trolley_body][:2])
+        start = data.xpos[self.trolley_body][:2].copy()
         base_clear = scene.robot_model.footprint_radius_m
         lo, hi = self.options["push_distance_m"]
         for _ in range(200):
@@ -145,6 +145,13 @@ class PushTrolley(Task):
         return PushTrolleyExpert(env)
 
 
+def _segment_clear(a, b, centre, radius: float) -> bool:
+    """Whether the segment a→b stays `radius` away from `centre`."""
+    seg = b - a
+    t = np.clip(np.dot(centre - a, seg) / max(np.dot(seg, seg), 1e-12), 0.0, 1.0)
+    return bool(np.linalg.norm(a + t * seg - centre) > radius)
+
+
 class PushTrolleyExpert:
     """Drive behind the trolley on the trolley→target line, face the target, push, re-aligning as it goes."""
 
@@ -156,6 +163,39 @@ class PushTrolleyExpert:
 
     def reset(self, instruction: str, seed: int) -> None:
         self.phase = "approach"
+        self.side = 0.0
+
+    def _approach_goal(self, base, trolley, behind, contact: float) -> np.ndarray:
+        """Straight to the spot behind the trolley when the way is clear, else round the trolley on a circle.
+
+        The way round (clockwise or not) is chosen once per approach: the shorter arc unless its
+        floor is blocked by walls or furniture, so the base neither shoves the trolley nor dithers.
+        """
+        task: PushTrolley = self.env.task
+        clear_r = contact + 0.1
+        if _segment_clear(base, behind, trolley, clear_r):
+            self.side = 0.0
+            return behind
+        radius = clear_r + 0.15
+        phi_b = float(np.arctan2(*(base - trolley)[::-1]))
+        phi_g = float(np.arctan2(*(behind - trolley)[::-1]))
+        diff = _wrap(phi_g - phi_b)
+        if self.side == 0.0:
+            spec, name = task.scene.spec, task.goal.values["trolley"]
+            footprint = self.env.robot.footprint_radius_m
+
+            def arc_free(sign: float) -> bool:
+                span = abs(diff) if np.sign(diff) == sign else 2 * np.pi - abs(diff)
+                return all(
+                    free_floor(spec, trolley + radius * np.array([np.cos(phi_b + sign * a), np.sin(phi_b + sign * a)]), footprint, ignore=(name,))
+                    for a in np.linspace(0.2, span, 6)
+                )
+
+            short = float(np.sign(diff) or 1.0)
+            self.side = short if arc_free(short) or not arc_free(-short) else -short
+        span = diff if np.sign(diff) == self.side else diff - self.side * 2 * np.pi
+        step = self.side * min(abs(span), 0.6)
+        return trolley + radius * np.array([np.cos(phi_b + step), np.sin(phi_b + step)])
 
     def act(self, observation) -> np.ndarray:
         env = self.env
@@ -172,12 +212,9 @@ class PushTrolleyExpert:
         heading_err = _wrap(np.arctan2(u[1], u[0]) - yaw)
         lateral = np.cross(u, base - trolley)  # signed offset from the push line
         if self.phase == "approach":
-            goal = behind
-            # Stay clear of the trolley while going round it: push the goal out when close.
-            if np.linalg.norm(base - trolley) < contact + 0.05 and np.dot(base - trolley, u) > -contact:
-                goal = trolley + (base - trolley) / max(np.linalg.norm(base - trolley), 1e-6) * (contact + 0.3)
+            goal = self._approach_goal(base, trolley, behind, contact)
             world_v = 1.5 * (goal - base)
-            if np.linalg.norm(goal - behind) < 1e-9 and np.linalg.norm(base - behind) < 0.05 and abs(heading_err) < 0.1:
+            if np.linalg.norm(base - behind) < 0.05 and abs(heading_err) < 0.1:
                 self.phase = "push"
         else:
             if abs(lateral) > 0.15 or np.dot(base - trolley, u) > 0:
