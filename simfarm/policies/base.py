@@ -100,7 +100,25 @@ def call_reset(policy: Any, instruction: str, seed: int) -> None:
         reset()
 
 
-class ValidatedPolicy(Policy):
+class PolicyWrapper(Policy):
+    """A policy around `self.policy`: closes it, and forwards attributes it lacks (e.g.
+    `current_component`, `act_time_s`) to it, so wrappers stack transparently."""
+
+    policy: Any
+
+    def close(self) -> None:
+        close = getattr(self.policy, "close", None)
+        if close is not None:
+            close()
+
+    def __getattr__(self, item: str) -> Any:
+        # Only called when normal lookup fails.
+        if item == "policy":
+            raise AttributeError(item)
+        return getattr(self.policy, item)
+
+
+class ValidatedPolicy(PolicyWrapper):
     """Wraps any policy object: checks every action, supplies missing reset/close, keeps attributes.
 
     Attributes of the wrapped policy (`current_component`, `act_time_s`, ...) stay reachable.
@@ -121,16 +139,6 @@ class ValidatedPolicy(Policy):
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         return validate_action(self.policy.act(observation), self.action_space, self.name)
 
-    def close(self) -> None:
-        close = getattr(self.policy, "close", None)
-        if close is not None:
-            close()
-
-    def __getattr__(self, item: str) -> Any:
-        # Only called when normal lookup fails: forward to the wrapped policy.
-        if item == "policy":
-            raise AttributeError(item)
-        return getattr(self.policy, item)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import gymnasium as gym
 import numpy as np
 
 from simfarm.errors import ConfigError
-from simfarm.policies.base import Policy, box_bounds, call_reset
+from simfarm.policies.base import Policy, PolicyWrapper, box_bounds, call_reset
 
 # SeedSequence tags of the streams a wrapper derives from its reset seed. Append only.
 _CHOICE_TAG = 0
@@ -35,7 +35,7 @@ def child_seed(seed: int, tag: int) -> int:
     )
 
 
-class NoisyPolicy(Policy):
+class NoisyPolicy(PolicyWrapper):
     """Adds Gaussian action noise (DART-style), clipped to the action Box.
 
     `clean_action` keeps the wrapped policy's last action, so a writer can record the expert's
@@ -74,16 +74,6 @@ class NoisyPolicy(Policy):
         noisy = action + self._rng.normal(0.0, 1.0, size=action.shape) * self.action_noise_std
         return np.clip(noisy, self.low, self.high).astype(np.float32)
 
-    def close(self) -> None:
-        close = getattr(self.policy, "close", None)
-        if close is not None:
-            close()
-
-    def __getattr__(self, item: str) -> Any:
-        # Only called when normal lookup fails: `current_component` etc. of the wrapped policy.
-        if item == "policy":
-            raise AttributeError(item)
-        return getattr(self.policy, item)
 
 
 @dataclass
@@ -188,7 +178,7 @@ def latency_steps(latency_s: float, control_hz: float) -> int:
     return int(math.ceil(round(latency_s * control_hz, 9)))
 
 
-class LatencyPolicy(Policy):
+class LatencyPolicy(PolicyWrapper):
     """Simulates inference latency: the action computed at step t takes effect at step t + delay.
 
     delay = ceil(latency_s * control_hz). Until an action is due, the previous one is held; before
@@ -240,13 +230,3 @@ class LatencyPolicy(Policy):
             self._held = np.zeros_like(action, dtype=np.float32)
         return self._held
 
-    def close(self) -> None:
-        close = getattr(self.policy, "close", None)
-        if close is not None:
-            close()
-
-    def __getattr__(self, item: str) -> Any:
-        # Only called when normal lookup fails: `current_component` etc. of the wrapped policy.
-        if item == "policy":
-            raise AttributeError(item)
-        return getattr(self.policy, item)
