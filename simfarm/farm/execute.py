@@ -136,7 +136,8 @@ def init_ray(options: ClusterOptions, workers: int) -> bool:
         return False
     common = {"logging_level": logging.WARNING, "log_to_driver": True, "runtime_env": options.runtime_env}
     if options.address is None and not os.environ.get("RAY_ADDRESS"):
-        ray.init(num_cpus=options.num_cpus or workers, include_dashboard=options.include_dashboard, **common)
+        # "local": a fresh Ray for this job even if `ray start` left a cluster on this machine.
+        ray.init(address="local", num_cpus=options.num_cpus or workers, include_dashboard=options.include_dashboard, **common)
     else:
         ray.init(address=options.address, **common)
     return True

@@ -63,6 +63,6 @@ def ray_session():
     """One local Ray with 2 CPUs for a whole test module (ray.init costs seconds)."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
     yield ray
     ray.shutdown()
