@@ -120,10 +120,11 @@ class OpenDrawerExpert(WaypointExpert):
     A horizontal grasp from the front (what a person does) needs joint configurations beyond the
     Panda's limits with the handle near mount height half a metre away, and a top-down grasp across
     the bar puts the back finger on the drawer front. Closed fingers, sideways, are 2 cm thick: they
-    fit the 3 cm gap, and a small tilt keeps the hand body clear of the face above.
+    fit the 3 cm gap, and a tilt keeps the hand body clear of the face and handle above.
     """
 
-    tilt_rad = 0.3
+    tilt_rad = 0.6
+    above_bar_m = 0.04
     gap_offset_m = 0.022  # fingertips this far behind the bar's centre, toward the drawer face
 
     def plan(self, env):
@@ -135,8 +136,12 @@ class OpenDrawerExpert(WaypointExpert):
         pull = task.travel_m * min(1.0, task.options["open_fraction"] + 0.2)
         hook = handle - out * self.gap_offset_m
         return [
-            Waypoint(hook + up * 0.12, R, GRIPPER_CLOSED, tol_m=0.015),
-            Waypoint(hook, R, GRIPPER_CLOSED, tol_m=0.008, max_step_m=0.02),
+            # In front of the bar and just above it, then over it, then down into the gap: coming
+            # straight down would meet the handle of the drawer above.
+            Waypoint(hook + up * self.above_bar_m + out * (self.gap_offset_m + 0.08), R, GRIPPER_CLOSED, tol_m=0.015),
+            Waypoint(hook + up * self.above_bar_m, R, GRIPPER_CLOSED, tol_m=0.01, max_step_m=0.03),
+            # The fingertips may rest on the drawer's lip short of the target: hooked is enough.
+            Waypoint(hook, R, GRIPPER_CLOSED, tol_m=0.008, max_step_m=0.02, max_steps=10),
             Waypoint(hook + out * pull, R, GRIPPER_CLOSED, tol_m=0.01, max_steps=80, max_step_m=0.03),
             Waypoint(hook + out * pull + up * 0.10, R, GRIPPER_CLOSED, tol_m=0.02, max_steps=1000),
         ]
