@@ -55,7 +55,24 @@ def validate_config(cfg: dict[str, Any]) -> None:
     name = task_cfg.get("name")
     if name not in TASKS:
         raise ConfigError(f"task.name: unknown task {name!r}; accepted: {', '.join(TASKS)}")
-    make_task(task_cfg)
+    task = make_task(task_cfg)
+    robot_cfg = cfg.get("robot")
+    if robot_cfg is None:
+        return
+    from simfarm.robots import make_robot
+
+    robot_cfg = {"name": robot_cfg} if isinstance(robot_cfg, str) else dict(robot_cfg)
+    robot = make_robot(robot_cfg.pop("name"), **robot_cfg)
+    try:
+        task.check_robot(robot)
+    except TaskError as exc:
+        raise ConfigError(f"robot: {exc}") from exc
+    mode = cfg.get("control_mode") or task.default_control_mode
+    if mode not in robot.control_modes:
+        raise ConfigError(
+            f"control_mode: task {name!r} on robot {robot.name!r} would use {mode!r}, which the robot lacks; "
+            f"accepted: {', '.join(robot.control_modes)}"
+        )
 
 
 __all__ = ["TASKS", "Goal", "Task", "TaskScene", "make_task", "task_class", "validate_config"]
