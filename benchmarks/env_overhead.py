@@ -112,11 +112,14 @@ def main() -> None:
         env.close()
 
     cameras = ("workspace", "wrist")
-    env = SimfarmEnv(EnvConfig(task=args.task, scene=args.scene, obs_mode="rgb", cameras=cameras, camera_size=(224, 224), max_steps=10**9))
-    wrapped, state0, ctrls = time_env(env, args.image_steps)
-    bare = time_bare_render(env, state0, ctrls, cameras, (224, 224))
-    rows.append(("2 cameras 224x224 (rgb obs)", wrapped, bare))
-    env.close()
+    # randomization=light adds per-pixel sensor noise (a feature the bare loop lacks); none isolates the env itself.
+    for preset in ("light", "none"):
+        env = SimfarmEnv(EnvConfig(task=args.task, scene=args.scene, obs_mode="rgb", cameras=cameras, camera_size=(224, 224),
+                                   max_steps=10**9, randomization=preset))
+        wrapped, state0, ctrls = time_env(env, args.image_steps)
+        bare = time_bare_render(env, state0, ctrls, cameras, (224, 224))
+        rows.append((f"2 cameras 224x224 (rgb obs), randomization={preset}", wrapped, bare))
+        env.close()
 
     print("| case | env steps/s | bare steps/s | overhead |")
     print("|---|---|---|---|")
