@@ -28,9 +28,7 @@ def run(task: str, scene: str, episodes: int, first_seed: int = 0, randomization
     """Run the expert on `episodes` seeds; returns counts, lengths and the failing seeds."""
     env = SimfarmEnv(EnvConfig(task=task, scene=scene, robot=DEFAULT_ROBOT.get(task, "arm"),
                                obs_mode="state", randomization=randomization))
-    expert = env.make_expert()
-    if hasattr(expert, "noise_std"):
-        expert.noise_std = noise_std
+    expert = env.make_expert(noise_std=noise_std)
     lengths, success_lengths, failures = [], [], []
     errors: collections.Counter = collections.Counter()
     t0 = time.perf_counter()

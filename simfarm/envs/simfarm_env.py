@@ -367,9 +367,18 @@ class SimfarmEnv(gym.Env):
         renderer = self._renderer(tuple(self.config.camera_size))
         return renderer.render(self.data, self._camera_id("workspace"))
 
-    def make_expert(self):
-        """The task's scripted expert for this env."""
-        return self.task.make_expert(self)
+    def make_expert(self, noise_std: float = 0.0):
+        """The task's scripted expert for this env.
+
+        `noise_std` > 0 perturbs each executed action with Gaussian noise (a fraction of each
+        dimension's range, DART-style); the expert, closed-loop, recovers from the perturbation,
+        which widens the state distribution of the demonstrations.
+        """
+        if not noise_std >= 0.0:
+            raise ConfigError(f"noise_std: got {noise_std!r}; accepted: a number >= 0 (fraction of the action range)")
+        expert = self.task.make_expert(self)
+        expert.noise_std = float(noise_std)
+        return expert
 
     def close(self):
         for renderer in self._renderers.values():

@@ -157,13 +157,17 @@ class PushTrolleyExpert:
 
     name = "scripted"
 
-    def __init__(self, env):
+    def __init__(self, env, noise_std: float = 0.0):
         self.env = env
         self.phase = "approach"
+        self.side = 0.0
+        self.noise_std = float(noise_std)
+        self._rng = np.random.default_rng(0)
 
     def reset(self, instruction: str, seed: int) -> None:
         self.phase = "approach"
         self.side = 0.0
+        self._rng = np.random.default_rng(seed)
 
     def _approach_goal(self, base, trolley, behind, contact: float) -> np.ndarray:
         """Straight to the spot behind the trolley when the way is clear, else round the trolley on a circle.
@@ -225,6 +229,8 @@ class PushTrolleyExpert:
         c, s = np.cos(yaw), np.sin(yaw)
         v_base = np.array([c * world_v[0] + s * world_v[1], -s * world_v[0] + c * world_v[1]])
         action = np.array([v_base[0], v_base[1], 2.0 * heading_err], dtype=np.float32)
+        if self.noise_std > 0:
+            action += (self._rng.normal(0.0, self.noise_std, 3) * env.action_space.high).astype(np.float32)
         return np.clip(action, env.action_space.low, env.action_space.high)
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from simfarm.envs import EnvConfig, SimfarmEnv
+from simfarm.errors import ConfigError
 from simfarm.tasks import make_task
 from simfarm.tasks.instructions import TEMPLATES
 
@@ -143,3 +144,21 @@ def test_push_success_predicate_is_judged_by_distance_to_the_target():
     env.data.qpos[adr : adr + 2] = task.target[:2]
     mujoco.mj_forward(env.model, env.data)
     assert task.success(env.data) and task.reward(env.data) > far_reward
+
+
+def test_env_make_expert_takes_a_noise_std_and_rejects_negative_values(pick_env):
+    assert pick_env.make_expert(noise_std=0.05).noise_std == 0.05
+    with pytest.raises(ConfigError, match="noise_std"):
+        pick_env.make_expert(noise_std=-1.0)
+
+
+def test_noisy_pick_place_expert_still_succeeds_on_tabletop():
+    env = SimfarmEnv(EnvConfig(task="pick_place", scene="tabletop", obs_mode="state"))
+    obs, info = env.reset(seed=0)
+    expert = env.make_expert(noise_std=0.1)
+    expert.reset(info["instruction"], 0)
+    done = False
+    while not done:
+        obs, _, term, trunc, info = env.step(expert.act(obs))
+        done = term or trunc
+    assert info["success"]
