@@ -48,6 +48,12 @@ def object_body(model: mujoco.MjModel, obj) -> int:
     return body_id
 
 
+def _main_part_xy(model: mujoco.MjModel, data: mujoco.MjData, obj) -> np.ndarray | None:
+    """World xy of the object's `body` part geom (obj/<name>/body), None when it has none."""
+    geom_id = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, f"obj/{obj.name}/body")
+    return None if geom_id < 0 else data.geom_xpos[geom_id][:2].copy()
+
+
 def reachable(scene: TaskScene, pos, margin_m: float = 0.05) -> bool:
     robot = scene.spec.robot
     dist = np.hypot(pos[0] - robot.pos[0], pos[1] - robot.pos[1])
@@ -202,10 +208,15 @@ class PickPlaceExpert(WaypointExpert):
         target_top = task.target_top_z(data)
         carry_z = max(hover, target_top + (grasp_z - obj_pos[2]) + half_h + 0.10)
         release_z = target_top + (grasp_z - obj_pos[2]) + half_h + 0.015
-        above_obj = np.array([obj_pos[0], obj_pos[1], hover])
-        at_obj = np.array([obj_pos[0], obj_pos[1], grasp_z])
-        above_target = np.array([target_pos[0], target_pos[1], carry_z])
-        at_target = np.array([target_pos[0], target_pos[1], release_z])
+        # Grasp the object's main part (a mug's cup, not its bounding-box centre, which leans
+        # toward the handle) and carry that offset over so the object's centre lands on target.
+        grasp_xy = _main_part_xy(env.model, data, task.obj)
+        grasp_xy = obj_pos[:2] if grasp_xy is None else grasp_xy
+        place_xy = np.asarray(target_pos[:2]) + (grasp_xy - obj_pos[:2])
+        above_obj = np.array([grasp_xy[0], grasp_xy[1], hover])
+        at_obj = np.array([grasp_xy[0], grasp_xy[1], grasp_z])
+        above_target = np.array([place_xy[0], place_xy[1], carry_z])
+        at_target = np.array([place_xy[0], place_xy[1], release_z])
         return [
             Waypoint(above_obj, R, GRIPPER_OPEN, tol_m=0.015),
             # The last centimetres slowly: fingers brushing a ball or a light can knock it away.
