@@ -20,6 +20,10 @@ import tempfile
 import time
 
 os.environ.setdefault("MUJOCO_GL", "egl")
+# The bound is measured in this process: give it what every worker gets (cluster.worker_env), one
+# llvmpipe and one BLAS thread, so the comparison is per core on both sides.
+os.environ.setdefault("LP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REFERENCE = [
     "task=pick_place", "robot=arm", "scene=kitchen", "randomization=light",
@@ -35,35 +39,64 @@ def job_config(output: str, workers: int, episodes: int, shard_size: int, seed: 
                                         f"shard_size={shard_size}", f"seed={seed}", "overwrite=true"]))
 
 
-def measure_bound(cfg: dict, steps: int, cameras: int) -> dict[str, float]:
-    """Seconds for `steps` control steps of bare physics and `steps * cameras` bare renders, one core."""
-    import mujoco
+def measure_bound(cfg: dict, episodes: int) -> dict[str, float]:
+    """Seconds of bare physics and bare rendering for the same steps and frames as real episodes.
 
-    from simfarm.render import CameraRenderer
+    Runs `episodes` real episodes of the job in this process, recording each one's initial state
+    and the ctrl the env wrote at every step; then, on the same (randomized) model, replays those
+    ctrl through `mj_step` and renders the same cameras with a plain `mujoco.Renderer` (throughput
+    visuals). One llvmpipe thread, like the workers (cluster.worker_env).
+    """
+    import mujoco
+    import numpy as np
+
     from simfarm.rollout import make_episode_runner
 
     runner = make_episode_runner(cfg)
     env = runner.env
-    env.reset(seed=cfg["seed"], options={"episode_index": 0})
-    model = env.model
-    data = mujoco.MjData(model)
-    mujoco.mj_forward(model, data)
-    substeps = max(1, round(1.0 / (cfg["control_hz"] * model.opt.timestep)))
-    t0 = time.perf_counter()
-    for _ in range(steps * substeps):
-        mujoco.mj_step(model, data)
-    physics_s = time.perf_counter() - t0
-    h, w = cfg["camera_size"]
-    renderer = CameraRenderer(model, h, w)
-    cams = [i for i in range(model.ncam)][: max(1, cameras)]
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        for cam in cams:
-            renderer.render(data, cam)
-    render_s = (time.perf_counter() - t0) * cameras / len(cams)
-    renderer.close()
+    spec = mujoco.mjtState.mjSTATE_INTEGRATION
+    physics_s = render_s = 0.0
+    steps = 0
+    original_step = env.step
+    ctrls: list[np.ndarray] = []
+
+    def recording_step(action):
+        out = original_step(action)
+        ctrls.append(env.data.ctrl.copy())
+        return out
+
+    env.step = recording_step
+    for i in range(episodes):
+        ctrls.clear()
+        runner.run(i)
+        model = env.model
+        data = mujoco.MjData(model)
+        # The episode's start: re-run its reset and capture the full integration state.
+        env.reset(seed=cfg["seed"], options={"episode_index": i})
+        state0 = np.empty(mujoco.mj_stateSize(model, spec))
+        mujoco.mj_getState(model, env.data, state0, spec)
+        mujoco.mj_setState(model, data, state0, spec)
+        mujoco.mj_forward(model, data)
+        cams = list(env._camera_ids.values())
+        h, w = cfg["camera_size"]
+        renderer = mujoco.Renderer(model, h, w)
+        frame = np.empty((h, w, 3), np.uint8)
+        for ctrl in ctrls:
+            data.ctrl[:] = ctrl
+            t0 = time.perf_counter()
+            mujoco.mj_step(model, data, nstep=env.n_substeps)
+            t1 = time.perf_counter()
+            for cam in cams:
+                renderer.update_scene(data, camera=cam)
+                renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+                renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+                renderer.render(out=frame)
+            render_s += time.perf_counter() - t1
+            physics_s += t1 - t0
+        steps += len(ctrls)
+        renderer.close()
     runner.close()
-    return {"physics_s": physics_s, "render_s": render_s, "substeps": substeps, "steps": steps}
+    return {"physics_s": physics_s, "render_s": render_s, "substeps": env.n_substeps, "steps": steps}
 
 
 def main(argv=None) -> int:
@@ -72,6 +105,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
     ap.add_argument("--shard-size", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bound-episodes", type=int, default=8, help="episodes replayed bare to measure the bound")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp dir, deleted)")
     args = ap.parse_args(argv)
 
@@ -86,9 +120,8 @@ def main(argv=None) -> int:
             report = run_job(cfg, show_progress=False)
             reports[workers] = report
         first = reports[min(reports)]
-        steps_total = first["episodes"]["frames_kept"] or 1
         n_cams = len(first["config"]["cameras"])
-        bound = measure_bound(first["config"], steps=min(steps_total, 600), cameras=n_cams)
+        bound = measure_bound(first["config"], episodes=min(args.episodes, args.bound_episodes))
         bound_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"])
         for workers, report in sorted(reports.items()):
             tp = report["throughput"]
@@ -110,7 +143,7 @@ def main(argv=None) -> int:
         if args.out is None:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    print(f"bound (one core, same scene): physics {bound['physics_s'] / bound['steps'] * 1e3:.2f} ms/step "
+    print(f"bound (one core, same episodes replayed bare): physics {bound['physics_s'] / bound['steps'] * 1e3:.2f} ms/step "
           f"({bound['substeps']} substeps), rendering {bound['render_s'] / bound['steps'] * 1e3:.2f} ms/step "
           f"({n_cams} cameras) -> {bound_steps_per_s:.1f} steps/s")
     header = ["workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound", "peak_rss_MiB", "mem_growth_%", "finalize_s"]

@@ -14,7 +14,6 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
-
 # MuJoCo's default multisampling, restored for pretty renderers of a model a fast one has changed.
 PRETTY_OFFSAMPLES = 4
 
@@ -25,53 +24,90 @@ def configure_model_for_rendering(model: mujoco.MjModel, pretty: bool = False) -
 
 
 class CameraRenderer:
-    """Renders named cameras of one model at one size, reusing a single mujoco.Renderer.
+    """Renders cameras of one model at one size; one GL context for the renderer's whole life.
 
-    The renderer owns its GL context: create one per worker process and size, reuse it across
-    episodes (call `set_model` when the scene changes), and `close()` it when done.
+    Built on MuJoCo's own pieces (GLContext, MjrContext, MjvScene), like `mujoco.Renderer`, but a
+    scene switch (`set_model`) keeps the GL context and rebuilds only what depends on the model
+    (≈8 ms instead of ≈85 ms for a new `mujoco.Renderer` on llvmpipe), and frames are read into
+    a reused buffer. Create one per worker process and image size; `close()` it when done.
     """
 
     def __init__(self, model: mujoco.MjModel, height: int, width: int, pretty: bool = False):
+        from mujoco import gl_context
+
         self.height, self.width, self.pretty = int(height), int(width), pretty
-        self._model = model
-        configure_model_for_rendering(model, pretty)
-        _ensure_offscreen_buffer(model, self.height, self.width)
-        self._renderer = mujoco.Renderer(model, self.height, self.width)
+        self._gl = gl_context.GLContext(self.width, self.height)
+        self._gl.make_current()
+        self._rect = mujoco.MjrRect(0, 0, self.width, self.height)
         self._option = mujoco.MjvOption()
+        self._camera = mujoco.MjvCamera()
+        self._camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
+        self._flipped = np.empty((self.height, self.width, 3), np.uint8)
+        self._mjr: mujoco.MjrContext | None = None
+        self._model: mujoco.MjModel | None = None
+        self.set_model(model)
 
     @property
     def model(self) -> mujoco.MjModel:
         return self._model
 
     def set_model(self, model: mujoco.MjModel) -> None:
-        """Switch to a new compiled scene, recreating the GL context only when required."""
+        """Switch to another compiled scene, keeping the GL context."""
         if model is self._model:
             return
         configure_model_for_rendering(model, self.pretty)
         _ensure_offscreen_buffer(model, self.height, self.width)
-        self._renderer.close()
-        self._renderer = mujoco.Renderer(model, self.height, self.width)
+        self._gl.make_current()
+        if self._mjr is not None:
+            self._mjr.free()
+        self._mjr = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150.value)
+        mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN.value, self._mjr)
+        # Room for every geom and site of the model plus decorations; far smaller than
+        # mujoco.Renderer's 10,000 (a 15 ms allocation per scene).
+        self._scene = mujoco.MjvScene(model, maxgeom=2 * (model.ngeom + model.nsite) + 500)
+        if not self.pretty:
+            self._scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+            self._scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
         self._model = model
 
     def render(self, data: mujoco.MjData, camera: str | int, out: np.ndarray | None = None) -> np.ndarray:
-        """RGB uint8 (H, W, 3) of `camera`; writes into `out` when given (no per-frame allocation)."""
-        r = self._renderer
-        r.update_scene(data, camera=camera, scene_option=self._option)
-        if not self.pretty:
-            r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
-            r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
-        return r.render(out=out)
+        """RGB uint8 (H, W, 3) of camera `camera` (id or name); written into `out` when given."""
+        if self._mjr is None:
+            raise RuntimeError("CameraRenderer.render called after close()")
+        model = self._model
+        cam_id = camera if isinstance(camera, (int, np.integer)) else mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, camera)
+        if not 0 <= cam_id < model.ncam:
+            raise ValueError(f"unknown camera {camera!r}; the model has {model.ncam} cameras")
+        self._camera.fixedcamid = int(cam_id)
+        self._gl.make_current()
+        mujoco.mjv_updateScene(model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL.value, self._scene)
+        mujoco.mjr_render(self._rect, self._scene, self._mjr)
+        mujoco.mjr_readPixels(self._flipped, None, self._rect, self._mjr)
+        if out is None:
+            out = np.empty((self.height, self.width, 3), np.uint8)
+        # OpenGL's rows run bottom-up.
+        np.copyto(out, self._flipped[::-1])
+        return out
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        if self._mjr is not None:
+            self._mjr.free()
+            self._mjr = None
+        if self._gl is not None:
+            self._gl.free()
+            self._gl = None
 
     def __enter__(self) -> CameraRenderer:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: GL may already be gone
+            pass
 
 
 def _ensure_offscreen_buffer(model: mujoco.MjModel, height: int, width: int) -> None:

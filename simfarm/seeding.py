@@ -52,7 +52,7 @@ def episode_seeds(seed: int, index: int, split: str = "train", scene_index: int 
     """
     code = split_code(split)
     children = np.random.SeedSequence([seed, index, code]).spawn(len(STREAMS))
-    gens = {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    gens = {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
     gens["scene"] = scene_rng(seed, index if scene_index is None else scene_index, split)
     return EpisodeSeeds(seed=seed, index=index, split=split, **gens)
 

@@ -135,9 +135,11 @@ class SimfarmEnv(gym.Env):
 
         if scene_spec is not None:
             key = ("spec", scene_spec.content_hash())
-        elif self.scene_source.fixed:
+        elif self.scene_source.fixed and not self.preset.has_structural:
             key = ("fixed",)
         else:
+            # A fixed scene with structural randomization (e.g. table height) varies per scene index
+            # too: keying it by index keeps an episode's scene independent of what the worker ran before.
             key = ("sampled", seeds.seed, seeds.index // self.config.scene_resample_every, seeds.split, attempt)
         if key == self._scene_key and self._built is not None:
             return
@@ -164,8 +166,6 @@ class SimfarmEnv(gym.Env):
         self._robot_geom_mask[self._robot_geoms] = True
         self._env_geom_mask = self._static_geom_mask()
         self._camera_ids = {cam: self._camera_id(cam) for cam in self._cameras()}
-        for renderer in self._renderers.values():
-            renderer.set_model(self.model)
 
     def _static_geom_mask(self) -> np.ndarray:
         """Furniture, walls and floors: geoms the robot should not bump into."""
@@ -258,7 +258,8 @@ class SimfarmEnv(gym.Env):
         mujoco.mj_forward(self.model, self.data)
 
         self._sensor_rng = seeds.sensor
-        self._timing = self.preset.make_timing(self.action_space, seeds.sensor) if hasattr(self.preset, "make_timing") else None
+        self._timing = self.preset.make_timing(self.action_space, seeds.sensor)
+        applied = {**applied, "timing": self._timing.values}
         self._step_count = 0
         self._safety = {"peak_contact_force_n": 0.0, "collisions": 0, "joint_limit_hits": 0}
         self._in_collision = False
@@ -282,7 +283,7 @@ class SimfarmEnv(gym.Env):
             raise ValueError(
                 f"action has shape {action.shape}; {self.control_mode} of robot {self.robot.name!r} expects {self.action_space.shape}"
             )
-        applied = self._timing.apply(action) if self._timing is not None else action
+        applied = self._timing.apply(action)
         self.handle.apply_action(self.data, applied, self.control_mode)
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
         if not np.isfinite(self.data.qpos).all() or self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0:
@@ -350,9 +351,12 @@ class SimfarmEnv(gym.Env):
     def _renderer(self, size: tuple[int, int]):
         from simfarm.render import CameraRenderer
 
-        if size not in self._renderers:
-            self._renderers[size] = CameraRenderer(self.model, size[0], size[1], pretty=self.config.pretty)
-        return self._renderers[size]
+        renderer = self._renderers.get(size)
+        if renderer is None:
+            renderer = self._renderers[size] = CameraRenderer(self.model, size[0], size[1], pretty=self.config.pretty)
+        # Switched lazily: scenes a task rejected (redraws) never reach the renderer.
+        renderer.set_model(self.model)
+        return renderer
 
     def physics_state(self) -> np.ndarray:
         """The full physics state (mj_getState FULLPHYSICS), what replay compares."""

@@ -50,17 +50,17 @@ def noun_phrase(color: str | None, category: str, article: str = "the") -> str:
 
 
 def describe_object(obj, others=()) -> str:
-    """The shortest phrase that singles `obj` out among `others` (category, then colour + category)."""
-    category = obj.category
-    same_category = [o for o in others if o is not obj and o.category == category]
-    if not same_category:
-        # Colour is still said: instructions that name attributes help grounding.
-        return noun_phrase(obj.color, category)
-    same_both = [o for o in same_category if o.color == obj.color]
+    """The shortest phrase that singles `obj` out among `others`: "the red mug", then "the big red mug".
+
+    The noun is the object's family (mug, can, bowl), what a person would say; the colour is
+    always said, since instructions that name attributes help grounding.
+    """
+    noun = obj.family
+    same_both = [o for o in others if o is not obj and o.family == noun and o.color == obj.color]
     if not same_both:
-        return noun_phrase(obj.color, category)
+        return noun_phrase(obj.color, noun)
     size = "big" if obj_volume(obj) >= max(obj_volume(o) for o in same_both) else "small"
-    return f"the {size} {obj.color} {category.replace('_', ' ')}"
+    return f"the {size} {obj.color} {noun.replace('_', ' ')}"
 
 
 def obj_volume(obj) -> float:

@@ -46,7 +46,7 @@ class DatasetSpec:
     video_codec: str = "av1"
     crf: int = 30
     gop: int = 2
-    preset: str | None = None  # encoder default (SVT-AV1: 10 here; x264: medium) unless set
+    preset: str | None = "auto"  # "auto": video.AUTO_PRESETS per codec; None: the encoder's default
     pix_fmt: str = "yuv420p"
     chunks_size: int = 1000
     data_files_size_in_mb: int = 100
@@ -157,4 +157,5 @@ def validate_config(cfg: dict[str, Any]) -> None:
 
 def spec_options(writer_cfg: dict[str, Any]) -> dict[str, Any]:
     """DatasetSpec keyword options from a job's `writer` config group."""
-    return {k: v for k, v in writer_cfg.items() if k != "kind" and v is not None}
+    # preset null is meaningful (the encoder's own default); other nulls mean "not set".
+    return {k: v for k, v in writer_cfg.items() if k != "kind" and (v is not None or k == "preset")}

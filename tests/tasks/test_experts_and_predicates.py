@@ -61,12 +61,12 @@ def test_pick_place_success_predicate_is_false_until_object_is_placed(pick_env):
     assert info["success"] and task.success(pick_env.data)
 
 
-def test_instruction_names_the_chosen_objects_colour_and_category(pick_env):
+def test_instruction_names_the_chosen_objects_colour_and_family(pick_env):
     for seed in range(3):
         _, info = pick_env.reset(seed=seed)
         obj = pick_env.task.obj
         assert obj.color in info["instruction"]
-        assert obj.category.replace("_", " ") in info["instruction"]
+        assert obj.family.replace("_", " ") in info["instruction"]
 
 
 def test_every_task_has_at_least_five_paraphrases():
