@@ -126,7 +126,8 @@ def main(argv=None) -> int:
         for workers, report in sorted(reports.items()):
             tp = report["throughput"]
             mem = report["memory"]["per_process"]
-            growth = [100.0 * (p["last_rss_mib"] - p["first_rss_mib"]) / p["first_rss_mib"] for p in mem.values() if p["shards"] > 1]
+            # Growth once warm (job.json: worker_memory), over workers that ran enough shards to tell.
+            growth = [p["growth_after_warmup_pct"] for p in mem.values() if p["shards"] >= 5]
             rows.append({
                 "workers": workers,
                 "episodes": report["episodes"]["planned"],

@@ -414,15 +414,25 @@ def _job_report(c, h, ordered: list[ShardResult], shards_run: int, now: JobProgr
 
 
 def worker_memory(ordered: list[ShardResult]) -> dict[str, Any]:
-    """Per worker process: resident memory after its first and last shard, and its peak (MiB)."""
+    """Per worker process: resident memory after each shard (MiB), its peak, and its growth once warm.
+
+    The first shards of a worker grow its memory as buffers, caches and the GL context reach their
+    working size; `growth_after_warmup_pct` compares the last shard with the one a fifth of the way
+    in, which is what a leak would show.
+    """
     procs: dict[str, dict[str, Any]] = {}
     for r in sorted(ordered, key=lambda r: (r.host, r.pid, r.shard_index)):  # queue order ~ run order
         if not r.rss_mib:
             continue
-        p = procs.setdefault(f"{r.host}:{r.pid}", {"shards": 0, "first_rss_mib": r.rss_mib, "peak_rss_mib": 0.0})
+        p = procs.setdefault(f"{r.host}:{r.pid}", {"shards": 0, "rss_mib_by_shard": [], "peak_rss_mib": 0.0})
         p["shards"] += 1
-        p["last_rss_mib"] = r.rss_mib
+        p["rss_mib_by_shard"].append(round(r.rss_mib, 1))
         p["peak_rss_mib"] = max(p["peak_rss_mib"], r.peak_rss_mib)
+    for p in procs.values():
+        rss = p["rss_mib_by_shard"]
+        p["first_rss_mib"], p["last_rss_mib"] = rss[0], rss[-1]
+        p["warm_rss_mib"] = rss[len(rss) // 5]
+        p["growth_after_warmup_pct"] = 100.0 * (rss[-1] - p["warm_rss_mib"]) / p["warm_rss_mib"]
     return {
         "peak_rss_mib_max": max((p["peak_rss_mib"] for p in procs.values()), default=0.0),
         "per_process": procs,

@@ -88,6 +88,7 @@ class LeRobotShardWriter(StagedShard):
                 self._encoders[video_key(cam)] = VideoEncoder(
                     self.staging / "videos" / f"{video_key(cam)}.mp4", spec.fps, h, w,
                     codec_name=spec.codec_name, crf=spec.crf, gop=spec.gop, preset=spec.preset, pix_fmt=spec.pix_fmt,
+                    threads=spec.encoder_threads,
                 )
         except BaseException:
             self.abort()  # e.g. a codec missing from this PyAV build: leave no staging folder behind

@@ -47,6 +47,7 @@ class DatasetSpec:
     crf: int = 30
     gop: int = 2
     preset: str | None = "auto"  # "auto": video.AUTO_PRESETS per codec; None: the encoder's default
+    encoder_threads: int | None = 1  # per video encoder; None: the encoder's default (a thread per core)
     pix_fmt: str = "yuv420p"
     chunks_size: int = 1000
     data_files_size_in_mb: int = 100
@@ -140,7 +141,7 @@ def validate_config(cfg: dict[str, Any]) -> None:
     kind = writer.get("kind", "lerobot")
     if kind not in (*WRITER_KINDS, "none"):
         raise ConfigError(f"writer.kind={kind!r} is unknown; accepted: {[*WRITER_KINDS, 'none']}")
-    known = {"kind", "video_codec", "crf", "gop", "preset", "chunks_size", "hdf5_compression_level", "hdf5_valid_fraction"}
+    known = {"kind", "video_codec", "crf", "gop", "preset", "encoder_threads", "chunks_size", "hdf5_compression_level", "hdf5_valid_fraction"}
     unknown = set(writer) - known
     if unknown:
         raise ConfigError(f"writer has unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
@@ -157,5 +158,5 @@ def validate_config(cfg: dict[str, Any]) -> None:
 
 def spec_options(writer_cfg: dict[str, Any]) -> dict[str, Any]:
     """DatasetSpec keyword options from a job's `writer` config group."""
-    # preset null is meaningful (the encoder's own default); other nulls mean "not set".
-    return {k: v for k, v in writer_cfg.items() if k != "kind" and (v is not None or k == "preset")}
+    # preset/encoder_threads null are meaningful (the encoder's own default); other nulls mean "not set".
+    return {k: v for k, v in writer_cfg.items() if k != "kind" and (v is not None or k in ("preset", "encoder_threads"))}

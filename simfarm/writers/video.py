@@ -31,8 +31,16 @@ class VideoEncoder:
     """Appends uint8 RGB frames (T, H, W, 3) to one mp4; `close()` flushes the encoder."""
 
     def __init__(self, path: str | Path, fps: int, height: int, width: int, codec_name: str = "libsvtav1",
-                 crf: int = 30, gop: int = 2, preset: str | None = None, pix_fmt: str = "yuv420p"):
+                 crf: int = 30, gop: int = 2, preset: str | None = None, pix_fmt: str = "yuv420p",
+                 threads: int | None = 1):
         options = {"g": str(gop), "crf": str(crf)}
+        # A farm worker owns one CPU: one encoder thread is the cheapest per frame, and encoders
+        # that spawn a thread per core fight each other when every core runs a worker.
+        if threads is not None:
+            if codec_name == "libsvtav1":
+                options["svtav1-params"] = f"lp={int(threads)}"
+            else:
+                options["threads"] = str(int(threads))
         if preset == "auto":
             preset = AUTO_PRESETS.get(codec_name)
         if preset is not None:
