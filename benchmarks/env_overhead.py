@@ -95,13 +95,23 @@ def main() -> None:
     parser.add_argument("--scene", default="kitchen")
     parser.add_argument("--task", default="pick_place")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating env/bare rounds; the best of each is kept")
     args = parser.parse_args()
+
+    def best_of(run_env, run_bare):
+        # Alternate env and bare rounds and keep each side's best: the machine's noise (±15%) would
+        # otherwise swamp a 10% overhead.
+        wrapped = bare = 0.0
+        for _ in range(args.rounds):
+            w, state0, ctrls = run_env()
+            wrapped = max(wrapped, w)
+            bare = max(bare, run_bare(state0, ctrls))
+        return wrapped, bare
 
     rows = []
     for mode in ("ee_delta", "joint_pos"):
         env = SimfarmEnv(EnvConfig(task=args.task, scene=args.scene, obs_mode="state", control_mode=mode, max_steps=10**9))
-        wrapped, state0, ctrls = time_env(env, args.steps)
-        bare = time_bare_physics(env, state0, ctrls)
+        wrapped, bare = best_of(lambda env=env: time_env(env, args.steps), lambda s0, c, env=env: time_bare_physics(env, s0, c))
         rows.append((f"state obs, {mode}", wrapped, bare))
         if args.profile and mode == "ee_delta":
             prof = cProfile.Profile()
@@ -116,8 +126,8 @@ def main() -> None:
     for preset in ("light", "none"):
         env = SimfarmEnv(EnvConfig(task=args.task, scene=args.scene, obs_mode="rgb", cameras=cameras, camera_size=(224, 224),
                                    max_steps=10**9, randomization=preset))
-        wrapped, state0, ctrls = time_env(env, args.image_steps)
-        bare = time_bare_render(env, state0, ctrls, cameras, (224, 224))
+        wrapped, bare = best_of(lambda env=env: time_env(env, args.image_steps),
+                                lambda s0, c, env=env: time_bare_render(env, s0, c, cameras, (224, 224)))
         rows.append((f"2 cameras 224x224 (rgb obs), randomization={preset}", wrapped, bare))
         env.close()
 

@@ -153,6 +153,11 @@ def main(argv=None) -> int:
     for r in rows:
         print(f"{r['workers']} | {r['episodes']} | {r['success']:.0%} | {r['eps_per_h_per_core']:.0f} | {r['steps_per_s']:.1f} | "
               f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f}")
+    for workers, report in sorted(reports.items()):
+        for proc, p in sorted(report["memory"]["per_process"].items()):
+            trace = p["rss_mib_by_shard"]
+            step = max(1, len(trace) // 12)
+            print(f"rss MiB by shard, {workers} worker(s), {proc}: " + " ".join(f"{v:.0f}" for v in trace[::step]))
     by_w = {r["workers"]: r for r in rows}
     scaling = by_w[2]["steps_per_s"] / by_w[1]["steps_per_s"] if 1 in by_w and 2 in by_w else float("nan")
     ratio = by_w[min(by_w)]["ratio_to_bound"]

@@ -40,6 +40,11 @@ class EpisodeRunner:
         self.split = cfg.get("split", "train")
         self.fps = float(self.env.config.control_hz)
         self._buffers: dict[str, np.ndarray] = {}
+        # robomimic HDF5 stores the scene's MJCF per demo (`model_file`); LeRobot rebuilds scenes
+        # from the stored SceneSpec instead, so only HDF5 jobs pay for the export.
+        writer = cfg.get("writer") or {}
+        self.with_model_xml = isinstance(writer, dict) and writer.get("kind") == "hdf5"
+        self._model_xml: tuple[str, str] | None = None  # (scene hash, MJCF)
 
     # -- buffers ------------------------------------------------------------------------------
 
@@ -63,8 +68,6 @@ class EpisodeRunner:
         except SimfarmError as exc:
             raise EpisodeError(f"episode {episode_index}: setup failed: {exc}") from exc
         seeds = episode_seeds(self.seed, episode_index, self.split)
-        if actions is None:
-            self.policy.reset(env.task.instruction, seeds.policy_seed())
         T = env.max_steps if actions is None else len(actions)
         n_state = env.observation_space["state"].shape[0] if "state" in env.observation_space.spaces else 0
         n_env = env.observation_space["environment_state"].shape[0] if n_state else 0
@@ -86,6 +89,9 @@ class EpisodeRunner:
         t = 0
         act_time_s = 0.0
         try:
+            if actions is None:
+                # Inside the try: a policy that cannot even reset (a dead server) fails this episode only.
+                self.policy.reset(env.task.instruction, seeds.policy_seed())
             while t < T:
                 if n_state:
                     buf["observation.state"][t] = obs["state"]
@@ -150,6 +156,8 @@ class EpisodeRunner:
             },
             "error": None,
         }
+        if self.with_model_xml:
+            metadata["model_xml"] = self._scene_xml(spec)
         return Episode(
             index=episode_index,
             task=env.task.name,
@@ -159,6 +167,13 @@ class EpisodeRunner:
             images={cam: frames[:t].copy() for cam, frames in images.items()},
             metadata=metadata,
         )
+
+    def _scene_xml(self, spec) -> str:
+        """The current scene's MJCF (exported once per scene)."""
+        key = spec.content_hash()
+        if self._model_xml is None or self._model_xml[0] != key:
+            self._model_xml = (key, self.env.built_scene.mjspec.to_xml())
+        return self._model_xml[1]
 
     def close(self) -> None:
         close = getattr(self.policy, "close", None)

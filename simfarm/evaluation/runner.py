@@ -25,21 +25,23 @@ EVAL_ONLY_KEYS = ("videos", "failure_videos", "latency_s", "tasks", "scenes", "r
 
 
 def expand_sweep(c: dict[str, Any]) -> list[dict[str, Any]]:
-    """One job config per (task, scene, randomization) combination named in tasks/scenes/randomizations."""
+    """One job config per (task, scene, randomization) combination named in tasks/scenes/randomizations.
+
+    Swept groups are composed from their config files; everything else (including groups that
+    are not swept, such as a `scene=` given on the command line) is kept from the eval config.
+    """
     from simfarm.config import compose
 
-    tasks = c.get("tasks") or [None]
-    scenes = c.get("scenes") or [None]
-    presets = c.get("randomizations") or [None]
-    if tasks == [None] and scenes == [None] and presets == [None]:
+    axes = {"task": c.get("tasks"), "scene": c.get("scenes"), "randomization": c.get("randomizations")}
+    swept = {group: values for group, values in axes.items() if values}
+    if not swept:
         return [c]
     combos = []
-    for task, scene, preset in itertools.product(tasks, scenes, presets):
-        overrides = [f"{k}={v}" for k, v in (("task", task), ("scene", scene), ("randomization", preset)) if v]
-        sub = to_dict(compose("generate", overrides))
-        for key in ("seed", "episodes", "split", "policy", "robot", "obs_mode", "control_mode", "control_hz", "cameras", "camera_size", "workers", "cluster"):
-            sub[key] = c[key]
-        combos.append({**sub, **{k: c.get(k) for k in EVAL_ONLY_KEYS}})
+    for values in itertools.product(*swept.values()):
+        sub = dict(c)
+        for group, value in zip(swept, values, strict=True):
+            sub[group] = to_dict(compose("generate", [f"{group}={value}"]))[group]
+        combos.append(sub)
     return combos
 
 

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from simfarm.errors import FarmError
 from simfarm.farm.plan import ShardPlan, plan_shards
 from simfarm.farm.shard import (
@@ -416,9 +418,11 @@ def _job_report(c, h, ordered: list[ShardResult], shards_run: int, now: JobProgr
 def worker_memory(ordered: list[ShardResult]) -> dict[str, Any]:
     """Per worker process: resident memory after each shard (MiB), its peak, and its growth once warm.
 
-    The first shards of a worker grow its memory as buffers, caches and the GL context reach their
-    working size; `growth_after_warmup_pct` compares the last shard with the one a fifth of the way
-    in, which is what a leak would show.
+    A worker's memory warms up over its first ~50-150 episodes (buffers, caches and allocator pools
+    reach the size of the largest scenes it has seen; measured in benchmarks/README.md) and then
+    varies by a few percent with scene size. So `growth_after_warmup_pct` compares medians over
+    the second half of the run: the last fifth of the worker's shards against the middle fifth,
+    which a leak would raise and scene-to-scene noise does not.
     """
     procs: dict[str, dict[str, Any]] = {}
     for r in sorted(ordered, key=lambda r: (r.host, r.pid, r.shard_index)):  # queue order ~ run order
@@ -431,8 +435,10 @@ def worker_memory(ordered: list[ShardResult]) -> dict[str, Any]:
     for p in procs.values():
         rss = p["rss_mib_by_shard"]
         p["first_rss_mib"], p["last_rss_mib"] = rss[0], rss[-1]
-        p["warm_rss_mib"] = rss[len(rss) // 5]
-        p["growth_after_warmup_pct"] = 100.0 * (rss[-1] - p["warm_rss_mib"]) / p["warm_rss_mib"]
+        fifth = max(1, len(rss) // 5)
+        p["warm_rss_mib"] = float(np.median(rss[2 * fifth : 3 * fifth] or rss[:1]))
+        p["end_rss_mib"] = float(np.median(rss[-fifth:]))
+        p["growth_after_warmup_pct"] = 100.0 * (p["end_rss_mib"] - p["warm_rss_mib"]) / p["warm_rss_mib"]
     return {
         "peak_rss_mib_max": max((p["peak_rss_mib"] for p in procs.values()), default=0.0),
         "per_process": procs,

@@ -45,8 +45,9 @@ class SensorNoise:
                 return img
             np.copyto(out, img)
             return out
-        bits = rng.integers(0, _TABLE_SIZE, size=img.shape, dtype=np.uint16)
-        buf = gaussian_table(self.image_std)[bits]
+        # Raw random bytes viewed as uint16 are the cheapest uniform 16-bit draws numpy offers.
+        bits = np.frombuffer(rng.bytes(2 * img.size), dtype=np.uint16).reshape(img.shape)
+        buf = np.take(gaussian_table(self.image_std), bits)
         np.add(buf, img, out=buf)
         np.clip(buf, 0, 255, out=buf)
         if out is None:

@@ -48,7 +48,8 @@ def _json_default(o: Any):
 def simfarm_row(episode: Episode) -> dict[str, Any]:
     """simfarm's own per-episode record (meta/simfarm/episodes.parquet), JSON-serializable."""
     md = episode.metadata
-    rest = {k: v for k, v in md.items() if k != "scene_spec"}
+    # The SceneSpec and the scene's MJCF are stored once elsewhere (scene store, HDF5 model_file).
+    rest = {k: v for k, v in md.items() if k not in ("scene_spec", "model_xml")}
     safety = md.get("safety") or {}
     return {
         "source_episode_index": int(md.get("episode_index", episode.index)),

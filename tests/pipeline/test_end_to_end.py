@@ -61,16 +61,30 @@ def test_generated_dataset_validates_and_replays_with_zero_divergence(tmp_path):
 
 def test_eval_writes_report_with_wilson_interval_and_videos(tmp_path):
     out = tmp_path / "eval"
-    res = _simfarm("eval", "scene=tabletop", "episodes=3", "videos=1", "camera_size=[64,64]", f"output={out}", tmp_path=tmp_path)
+    res = _simfarm("eval", "scene=tabletop", "tasks=[pick_place,push]", "episodes=3", "videos=1",
+                   "camera_size=[64,64]", f"output={out}", tmp_path=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
     episodes = report["episodes"]
-    assert len(episodes) == 3
+    assert len(episodes) == 6 and {e["task"] for e in episodes} == {"pick_place", "push"}
     assert report["config"]["split"] == "test"
     overall = report["summary"]["overall"]
     assert overall["successes"] == sum(e["success"] for e in episodes)
     assert 0.0 <= overall["ci_low"] <= overall["rate"] <= overall["ci_high"] <= 1.0
+    for task in ("pick_place", "push"):
+        assert report["summary"]["by_task"][task]["n"] == 3
+    assert overall["successes"] >= 4  # the experts' benchmark rates are >= 90%
     assert (out / "report.md").exists() and (out / "videos" / "pick_place_tabletop_ep00000.mp4").stat().st_size > 0
+
+
+def test_eval_of_a_random_policy_scores_near_zero(tmp_path):
+    out = tmp_path / "eval_random"
+    res = _simfarm("eval", "scene=tabletop", "policy=random", "episodes=3", "obs_mode=state", "videos=0",
+                   f"output={out}", tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["summary"]["overall"]["successes"] == 0
+    assert all(e["length"] == 120 for e in report["episodes"])  # ran to the time limit
 
 
 def test_bad_key_fails_before_any_work(tmp_path):
@@ -124,3 +138,51 @@ def test_one_and_two_workers_write_identical_datasets(tmp_path):
     for ep in range(4):
         for key in r1.video_keys:
             assert np.array_equal(r1.frames(ep, key), r2.frames(ep, key))
+
+
+def test_hdf5_jobs_store_the_scene_mjcf_as_each_demos_model_file(tmp_path):
+    import h5py
+    import mujoco
+
+    from simfarm.writers import DatasetSpec, finalize, make_shard_writer, spec_options
+
+    cfg = C.to_dict(C.compose("generate", ["scene=tabletop", "writer=hdf5", "camera_size=[32,32]"]))
+    runner = EpisodeRunner(cfg)
+    try:
+        ep = runner.run(0)
+    finally:
+        runner.close()
+    spec = DatasetSpec.from_episode(ep, **spec_options(cfg["writer"]))
+    with make_shard_writer("hdf5", tmp_path / "s0", spec, 0) as w:
+        w.add_episode(ep)
+    finalize("hdf5", tmp_path / "ds", [tmp_path / "s0"])
+    with h5py.File(tmp_path / "ds" / "data.hdf5") as f:
+        xml = f["data/demo_0"].attrs["model_file"]
+        assert "<mujoco" in xml and "simfarm" not in json.loads(f["data"].attrs["env_args"]).get("model_xml", "")
+    model = mujoco.MjModel.from_xml_string(xml)
+    assert model.nq == runner.env.model.nq
+
+
+def test_a_policy_server_dying_mid_episode_fails_episodes_cleanly_and_the_job_goes_on(tmp_path):
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PYTHONPATH": repo + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "simfarm.cli", "serve-policy", "policy=python:tests.pipeline.served_policies:DiesMidEpisode", "port=0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=repo,
+    )
+    try:
+        line = server.stdout.readline()
+        assert "serving policy" in line, server.stderr.read()[-2000:]
+        url = line.strip().split(" on ")[-1]
+        assert url.startswith("ws://127.0.0.1:")  # binds loopback by default
+        out = tmp_path / "ds"
+        res = _simfarm("generate", "scene=tabletop", "episodes=3", "shard_size=3", "obs_mode=state",
+                       f"policy=remote:{url}", "max_failures=10", f"output={out}", tmp_path=tmp_path)
+        assert res.returncode == 0, res.stderr[-3000:]
+        assert server.wait(timeout=30) == 1  # the server really died
+        job = json.loads((out / "job.json").read_text())
+        assert job["episodes"]["failed"] == 3 and job["episodes"]["kept"] == 0
+        errors = [f["error"] for f in job["failures"]]
+        assert "policy" in errors[0] and "remote:ws://" in errors[0]
+    finally:
+        server.kill()
