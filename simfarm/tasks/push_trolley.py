@@ -214,7 +214,8 @@ class PushTrolleyExpert:
         contact = task.trolley_half + env.robot.footprint_radius_m
         behind = trolley - u * (contact + 0.12)
         heading_err = _wrap(np.arctan2(u[1], u[0]) - yaw)
-        lateral = np.cross(u, base - trolley)  # signed offset from the push line
+        offset = base - trolley
+        lateral = u[0] * offset[1] - u[1] * offset[0]  # signed offset from the push line (2-D cross product)
         if self.phase == "approach":
             goal = self._approach_goal(base, trolley, behind, contact)
             world_v = 1.5 * (goal - base)
