@@ -56,6 +56,16 @@ def _id(model: mujoco.MjModel, obj: mujoco.mjtObj, name: str, what: str) -> int:
     return idx
 
 
+def _joint_addresses(model: mujoco.MjModel, prefix: str, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(joint ids, qpos addresses, dof addresses) of the named joints, as int64 arrays."""
+    ids = np.array([_id(model, mujoco.mjtObj.mjOBJ_JOINT, prefix + n, "joint") for n in names], dtype=np.int64)
+    return ids, model.jnt_qposadr[ids].astype(np.int64), model.jnt_dofadr[ids].astype(np.int64)
+
+
+def _actuator_ids(model: mujoco.MjModel, prefix: str, names) -> np.ndarray:
+    return np.array([_id(model, mujoco.mjtObj.mjOBJ_ACTUATOR, prefix + n, "actuator") for n in names], dtype=np.int64)
+
+
 class RobotHandle:
     """A robot's runtime interface on one compiled model (see the module docstring for frames)."""
 
@@ -81,22 +91,8 @@ class RobotHandle:
 
         self.root_body_id = _id(model, B, p + layout.root_body, "body")
         # Arm.
-        arm_joint_ids = np.array(
-            [_id(model, J, p + n, "joint") for n in layout.arm_joints], dtype=np.int64
-        )
-        self.arm_qpos_adr = (
-            model.jnt_qposadr[arm_joint_ids].astype(np.int64)
-            if arm_joint_ids.size
-            else np.zeros(0, np.int64)
-        )
-        self.arm_dof_adr = (
-            model.jnt_dofadr[arm_joint_ids].astype(np.int64)
-            if arm_joint_ids.size
-            else np.zeros(0, np.int64)
-        )
-        self.arm_ctrl_idx = np.array(
-            [_id(model, A, p + n, "actuator") for n in layout.arm_actuators], dtype=np.int64
-        )
+        arm_joint_ids, self.arm_qpos_adr, self.arm_dof_adr = _joint_addresses(model, p, layout.arm_joints)
+        self.arm_ctrl_idx = _actuator_ids(model, p, layout.arm_actuators)
         self.arm_limits = (
             model.jnt_range[arm_joint_ids].copy() if arm_joint_ids.size else np.zeros((0, 2))
         )
@@ -121,22 +117,8 @@ class RobotHandle:
             self.gripper_dof_adr = np.zeros(0, np.int64)
             self.wrist_camera = None
         # Mobile base.
-        base_joint_ids = np.array(
-            [_id(model, J, p + n, "joint") for n in layout.base_joints], dtype=np.int64
-        )
-        self.base_qpos_adr = (
-            model.jnt_qposadr[base_joint_ids].astype(np.int64)
-            if base_joint_ids.size
-            else np.zeros(0, np.int64)
-        )
-        self.base_dof_adr = (
-            model.jnt_dofadr[base_joint_ids].astype(np.int64)
-            if base_joint_ids.size
-            else np.zeros(0, np.int64)
-        )
-        self.base_ctrl_idx = np.array(
-            [_id(model, A, p + n, "actuator") for n in layout.base_actuators], dtype=np.int64
-        )
+        _, self.base_qpos_adr, self.base_dof_adr = _joint_addresses(model, p, layout.base_joints)
+        self.base_ctrl_idx = _actuator_ids(model, p, layout.base_actuators)
 
         self.body_ids = self._subtree_bodies(self.root_body_id)
         self.geom_ids = np.flatnonzero(np.isin(model.geom_bodyid, self.body_ids)).astype(np.int64)
