@@ -145,13 +145,22 @@ def _free_port() -> int:
 
 def test_ray_job_submit_runs_a_job_on_a_running_head(tmp_path):
     port, dash = _free_port(), _free_port()
+    # Every port the head would otherwise take by default: another Ray in this test session (or on
+    # this machine) may hold them, and a head whose dashboard agent cannot bind never accepts jobs.
+    ports = [
+        f"--dashboard-agent-listen-port={_free_port()}",
+        f"--dashboard-agent-grpc-port={_free_port()}",
+        f"--runtime-env-agent-port={_free_port()}",
+        f"--metrics-export-port={_free_port()}",
+        f"--ray-client-server-port={_free_port()}",
+    ]
     # Token authentication stays on; the job CLI needs to be told to send the token (~/.ray/auth_token).
     env = dict(cli_env(), RAY_AUTH_MODE="token")
     # --block keeps the head's processes children of this one, so stopping it stops exactly them
     # (`ray stop` would kill every Ray on the machine, other users' included).
     head = subprocess.Popen(
         [RAY_CLI, "start", "--head", "--block", f"--port={port}", "--dashboard-host=127.0.0.1",
-         f"--dashboard-port={dash}", "--num-cpus=2", "--include-dashboard=true", "--disable-usage-stats"],
+         f"--dashboard-port={dash}", "--num-cpus=2", "--include-dashboard=true", "--disable-usage-stats", *ports],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     address = f"http://127.0.0.1:{dash}"
