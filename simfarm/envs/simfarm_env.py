@@ -320,22 +320,19 @@ class SimfarmEnv(gym.Env):
         if colliding and not self._in_collision:
             self._safety["collisions"] += 1
         self._in_collision = colliding
-        self._safety["joint_limit_hits"] += int(self.handle.joint_limit_hits(d)) if hasattr(self.handle, "joint_limit_hits") else 0
+        self._safety["joint_limit_hits"] += self.handle.joint_limit_hits(d)
 
     def _observation(self) -> dict[str, Any]:
         obs: dict[str, Any] = {}
         if "state" in self.observation_space.spaces:
             state = self.handle.state(self.data).astype(np.float32, copy=False)
-            obs["state"] = self.preset.noisy_state(state, self._sensor_rng) if hasattr(self.preset, "noisy_state") else state
+            obs["state"] = self.preset.noisy_state(state, self._sensor_rng)
             obs["environment_state"] = self.task.environment_state(self.data).astype(np.float32, copy=False)
         if "images" in self.observation_space.spaces:
             renderer = self._renderer(tuple(self.config.camera_size))
             images = {}
             for cam, cam_id in self._camera_ids.items():
-                img = renderer.render(self.data, cam_id)
-                if hasattr(self.preset, "noisy_image"):
-                    img = self.preset.noisy_image(img, self._sensor_rng)
-                images[cam] = img
+                images[cam] = self.preset.noisy_image(renderer.render(self.data, cam_id), self._sensor_rng)
             obs["images"] = images
         return obs
 
