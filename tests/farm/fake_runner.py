@@ -10,6 +10,8 @@ workers inherit from the process that started Ray.
     SIMFARM_FAKE={"sleep_s": 0.2}      sleep per episode (to kill a job mid-way)
     SIMFARM_FAKE={"crash_once": {"episode": 7, "flag": "/tmp/x"}}   os._exit(1) the first time
     SIMFARM_FAKE={"calls_log": "/tmp/calls"}   append "pid index" per run() call
+    SIMFARM_FAKE={"slow_once": {"episode": 5, "sleep_s": 60, "node_log": "/tmp/node"}}
+                                            the first run of episode 5 writes its Ray node id, then sleeps
     fake.behaviour_file: PATH          the same JSON read from a file at each call
 """
 
@@ -53,6 +55,14 @@ class FakeRunner:
         if crash and crash["episode"] == episode_index and not os.path.exists(crash["flag"]):
             open(crash["flag"], "w").close()
             os._exit(1)  # a worker dying mid-shard, as a segfault or an OOM kill would
+        slow = behaviour.get("slow_once")
+        if slow and slow["episode"] == episode_index and not os.path.exists(slow["node_log"]):
+            # Say which Ray node runs this episode, then stay mid-shard long enough to be killed there.
+            import ray
+
+            with open(slow["node_log"], "w") as f:
+                f.write(ray.get_runtime_context().get_node_id())
+            time.sleep(float(slow["sleep_s"]))
         if behaviour.get("sleep_s"):
             time.sleep(float(behaviour["sleep_s"]))
         if episode_index in self.options.get("fail", []):

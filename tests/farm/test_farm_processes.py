@@ -95,13 +95,15 @@ def test_node_killed_mid_job_loses_no_episode_and_duplicates_none(tmp_path):
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
     try:
-        doomed = cluster.add_node(num_cpus=1)
-        cluster.add_node(num_cpus=1)
+        nodes = [cluster.add_node(num_cpus=1), cluster.add_node(num_cpus=1)]
         cluster.wait_for_nodes()
         ray.init(address=cluster.address)
         log = tmp_path / "calls"
+        node_log = tmp_path / "slow_node"
         behaviour = tmp_path / "behaviour.json"
-        behaviour.write_text(json.dumps({"sleep_s": 0.3, "calls_log": str(log)}))
+        # Episode 5 (mid-shard) stalls on whichever node first runs it: that node is the one killed.
+        behaviour.write_text(json.dumps({"sleep_s": 0.1, "calls_log": str(log),
+                                         "slow_once": {"episode": 5, "sleep_s": 120, "node_log": str(node_log)}}))
         out = tmp_path / "out"
         cfg = job_config(out, workers=2, **{"fake.behaviour_file": str(behaviour)})
         outcome: dict = {}
@@ -114,8 +116,9 @@ def test_node_killed_mid_job_loses_no_episode_and_duplicates_none(tmp_path):
 
         thread = threading.Thread(target=drive)
         thread.start()
-        wait_for(lambda: (len(markers(out)) >= 1 and len(calls(log)) >= 5) or not thread.is_alive(), 120, "the job to get going")
+        wait_for(lambda: node_log.exists() or not thread.is_alive(), 120, "episode 5 to start")
         assert thread.is_alive(), outcome
+        doomed = next(n for n in nodes if n.node_id == node_log.read_text().strip())
         cluster.remove_node(doomed, allow_graceful=False)
         cluster.add_node(num_cpus=1)
         thread.join(300)
