@@ -98,7 +98,7 @@ class EpisodeRunner:
                     buf["observation.environment_state"][t] = obs["environment_state"]
                 for cam, frames in images.items():
                     frames[t] = obs["images"][cam]
-                buf["physics_state"][t] = env.physics_state()
+                env.physics_state(out=buf["physics_state"][t])
                 if actions is None:
                     ta = time.perf_counter()
                     action = self.policy.act(obs)

@@ -168,13 +168,11 @@ class SimfarmEnv(gym.Env):
         self._camera_ids = {cam: self._camera_id(cam) for cam in self._cameras()}
 
     def _static_geom_mask(self) -> np.ndarray:
-        """Furniture, walls and floors: geoms the robot should not bump into."""
+        """Furniture, walls and floors: geoms the robot should not bump into (from the scene index)."""
+        index = self._built.index
         mask = np.zeros(self.model.ngeom, dtype=bool)
-        for g in range(self.model.ngeom):
-            body = mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_BODY, self.model.geom_bodyid[g]) or ""
-            name = mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, g) or ""
-            if body.startswith(("furn/", "room/")) or name.startswith(("furn/", "room/")):
-                mask[g] = True
+        for ids in (index.furniture_geom_ids, index.wall_geom_ids, index.floor_geom_ids):
+            mask[np.asarray(ids, dtype=int)] = True
         return mask
 
     def _cameras(self) -> tuple[str, ...]:
@@ -355,10 +353,11 @@ class SimfarmEnv(gym.Env):
         renderer.set_model(self.model)
         return renderer
 
-    def physics_state(self) -> np.ndarray:
-        """The full physics state (mj_getState FULLPHYSICS), what replay compares."""
+    def physics_state(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The full physics state (mj_getState FULLPHYSICS), what replay compares; into `out` if given."""
         spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
-        out = np.empty(mujoco.mj_stateSize(self.model, spec))
+        if out is None:
+            out = np.empty(mujoco.mj_stateSize(self.model, spec))
         mujoco.mj_getState(self.model, self.data, out, spec)
         return out
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
 import sys
 import time
 from collections import deque
@@ -101,17 +100,12 @@ class ClusterOptions:
 
 
 def versions() -> dict[str, str]:
-    import mujoco
+    """The rollout's versions (simfarm, mujoco, python) plus Ray's."""
     import ray
 
-    import simfarm
+    from simfarm.rollout import versions as rollout_versions
 
-    return {
-        "simfarm": simfarm.__version__,
-        "mujoco": mujoco.__version__,
-        "ray": ray.__version__,
-        "python": platform.python_version(),
-    }
+    return {**rollout_versions(), "ray": ray.__version__}
 
 
 def prepare_job(cfg) -> tuple[dict[str, Any], str, list[ShardPlan], ClusterOptions]:
