@@ -27,6 +27,25 @@ os.environ.setdefault("SVT_LOG", "1")
 AUTO_PRESETS = {"libsvtav1": "11", "libx264": None}
 
 
+def x264_cpu_params() -> str | None:
+    """x264's instruction sets, capped at AVX2 on CPUs that have it, so its output is reproducible.
+
+    x264's AVX-512 routines read memory they never wrote: on an AVX-512 CPU the same frames give
+    different bytes from one process to the next (MALLOC_PERTURB_ shows it; `asm=0` and `asm=AVX2`
+    do not), which broke byte-identical videos between jobs run with 1 and 2 workers. Capping at
+    AVX2 also puts x86 machines with and without AVX-512 on the same code paths (x264's instruction
+    sets round differently). CPUs without AVX2 keep x264's own detection (naming a set the CPU
+    lacks would crash it).
+    """
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy moved it: keep x264's detection
+        return None
+    if features.get("AVX2") and features.get("FMA3"):
+        return "asm=AVX2"
+    return None
+
+
 class VideoEncoder:
     """Appends uint8 RGB frames (T, H, W, 3) to one mp4; `close()` flushes the encoder."""
 
@@ -41,6 +60,8 @@ class VideoEncoder:
                 options["svtav1-params"] = f"lp={int(threads)}"
             else:
                 options["threads"] = str(int(threads))
+        if codec_name == "libx264" and (cpu := x264_cpu_params()):
+            options["x264-params"] = cpu
         if preset == "auto":
             preset = AUTO_PRESETS.get(codec_name)
         if preset is not None:
