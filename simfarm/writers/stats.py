@@ -51,8 +51,8 @@ def image_stats(frames: np.ndarray) -> dict[str, np.ndarray]:
         sel = sel[:, ::step, ::step]
     values = np.arange(256, dtype=np.float64)
     out: dict[str, list[float]] = {k: [] for k in ("min", "max", "mean", "std", *QUANTILES)}
-    for c in range(3):
-        hist = np.bincount(sel[..., c].ravel(), minlength=256).astype(np.float64)
+    for hist in channel_histograms(sel):
+        hist = hist.astype(np.float64)
         n = hist.sum()
         nz = np.nonzero(hist)[0]
         mean = (hist * values).sum() / n
@@ -70,6 +70,26 @@ def image_stats(frames: np.ndarray) -> dict[str, np.ndarray]:
     stats = {k: (np.asarray(v, dtype=np.float64) / 255.0).reshape(3, 1, 1) for k, v in out.items()}
     stats["count"] = np.array([len(sel)], dtype=np.int64)
     return stats
+
+
+def channel_histograms(frames: np.ndarray) -> list[np.ndarray]:
+    """256-bin counts of each channel of uint8 RGB frames (..., 3).
+
+    Two pixels are six bytes, read as three little-endian uint16 words (R0 G0), (B0 R1), (G1 B1):
+    one 65,536-bin count per word position covers two channel values at once, so numpy walks half
+    as many elements as with one count per channel (2x faster, same counts).
+    """
+    flat = np.ascontiguousarray(frames).reshape(-1)
+    if flat.size % 2:  # an odd number of pixels cannot be read as whole words
+        pixels = flat.reshape(-1, 3)
+        return [np.bincount(pixels[:, c], minlength=256) for c in range(3)]
+    words = flat.view("<u2")
+    # pair[k][hi, lo]: counts of (low byte, high byte) at word position k
+    pair = [np.bincount(words[k::3], minlength=65536).reshape(256, 256) for k in range(3)]
+    red = pair[0].sum(axis=0) + pair[1].sum(axis=1)
+    green = pair[0].sum(axis=1) + pair[2].sum(axis=0)
+    blue = pair[1].sum(axis=0) + pair[2].sum(axis=1)
+    return [red, green, blue]
 
 
 def aggregate(stats_list: list[dict[str, dict[str, np.ndarray]]]) -> dict[str, dict[str, np.ndarray]]:

@@ -35,6 +35,15 @@ def test_image_stats_are_per_channel_in_unit_range():
         np.testing.assert_allclose(st[name].reshape(3), np.quantile(pixels, q, axis=0), atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(3, 4, 6, 3), (1, 3, 3, 3)])  # an even and an odd number of pixels
+def test_channel_histograms_count_each_channel_exactly(shape):
+    frames = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    frames[0, 0, 0] = (0, 255, 7)  # extremes, and channels that differ
+    hists = stats_mod.channel_histograms(frames)
+    for c in range(3):
+        np.testing.assert_array_equal(hists[c], np.bincount(frames[..., c].ravel(), minlength=256))
+
+
 def test_spec_from_episode_declares_shapes_and_names():
     spec = DatasetSpec.from_episode(synthetic_episode(0, 4), video_codec="h264")
     assert spec.features["action"] == {"dtype": "float32", "shape": [7], "names": [f"a{i}" for i in range(7)]}
