@@ -6,7 +6,9 @@
 Reference workload: pick_place, arm, kitchen, light randomization, two 224x224 RGB cameras at 10 Hz,
 LeRobot with AV1. For each worker count it runs a real `simfarm generate` job (Ray, writers,
 finalize) and reads job.json. The bound is measured in this process on the same scene: `mj_step`
-for the same number of substeps plus `mujoco.Renderer` for the same frames. The last line is
+for the same number of substeps plus `mujoco.Renderer` for the same frames. It also times a bare
+encode of those frames with the job's video settings, to show what is left once the encoder's own
+cost is counted, and checks that the 1- and 2-worker datasets are byte-identical. The last line is
 `ratio_to_bound=R scaling_2_workers=S mem_growth_pct=M`.
 """
 
@@ -51,12 +53,16 @@ def measure_bound(cfg: dict, episodes: int) -> dict[str, float]:
     import numpy as np
 
     from simfarm.rollout import make_episode_runner
+    from simfarm.writers.spec import DatasetSpec, spec_options
+    from simfarm.writers.video import VideoEncoder
 
     runner = make_episode_runner(cfg)
     env = runner.env
     spec = mujoco.mjtState.mjSTATE_INTEGRATION
-    physics_s = render_s = 0.0
+    physics_s = render_s = encode_s = 0.0
     steps = 0
+    encoders: dict[str, VideoEncoder] = {}
+    scratch = tempfile.mkdtemp(prefix="simfarm-bound-")
     original_step = env.step
     ctrls: list[np.ndarray] = []
 
@@ -68,7 +74,17 @@ def measure_bound(cfg: dict, episodes: int) -> dict[str, float]:
     env.step = recording_step
     for i in range(episodes):
         ctrls.clear()
-        runner.run(i)
+        episode = runner.run(i)
+        # Bare encoding of the episode's frames, with the job's codec settings (one file per camera).
+        if cfg["writer"]["kind"] == "lerobot":
+            ds = DatasetSpec.from_episode(episode, **spec_options(cfg["writer"]))
+            for cam, (h, w) in ds.cameras.items():
+                if cam not in encoders:
+                    encoders[cam] = VideoEncoder(os.path.join(scratch, f"{cam}.mp4"), ds.fps, h, w, codec_name=ds.codec_name,
+                                                 crf=ds.crf, gop=ds.gop, preset=ds.preset, threads=ds.encoder_threads)
+                t0 = time.perf_counter()
+                encoders[cam].write(np.asarray(episode.images[cam]))
+                encode_s += time.perf_counter() - t0
         model = env.model
         data = mujoco.MjData(model)
         # The episode's start: re-run its reset and capture the full integration state.
@@ -96,7 +112,23 @@ def measure_bound(cfg: dict, episodes: int) -> dict[str, float]:
         steps += len(ctrls)
         renderer.close()
     runner.close()
-    return {"physics_s": physics_s, "render_s": render_s, "substeps": env.n_substeps, "steps": steps}
+    t0 = time.perf_counter()
+    for enc in encoders.values():
+        enc.close()
+    encode_s += time.perf_counter() - t0
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"physics_s": physics_s, "render_s": render_s, "encode_s": encode_s, "substeps": env.n_substeps, "steps": steps}
+
+
+def identical_outputs(a: str, b: str) -> tuple[bool, int, list[str]]:
+    """Whether two datasets hold byte-identical data, states, episode metadata and videos."""
+    from pathlib import Path
+
+    pa, pb = Path(a), Path(b)
+    rels = sorted(p.relative_to(pa) for sub in ("data", "states", "videos", "meta/episodes")
+                  for p in (pa / sub).rglob("*") if p.is_file())
+    differ = [str(r) for r in rels if not (pb / r).is_file() or (pa / r).read_bytes() != (pb / r).read_bytes()]
+    return not differ and bool(rels), len(rels), differ
 
 
 def main(argv=None) -> int:
@@ -123,6 +155,10 @@ def main(argv=None) -> int:
         n_cams = len(first["config"]["cameras"])
         bound = measure_bound(first["config"], episodes=min(args.episodes, args.bound_episodes))
         bound_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"])
+        bound_enc_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"] + bound["encode_s"])
+        same = None
+        if 1 in reports and 2 in reports:
+            same = identical_outputs(reports[1]["output"], reports[2]["output"])
         for workers, report in sorted(reports.items()):
             tp = report["throughput"]
             mem = report["memory"]["per_process"]
@@ -136,6 +172,7 @@ def main(argv=None) -> int:
                 "steps_per_s": tp["frames_per_s"],
                 "frames_per_s": tp["frames_per_s"] * n_cams,
                 "ratio_to_bound": tp["frames_per_s"] / workers / bound_steps_per_s,
+                "ratio_to_bound_with_encoding": tp["frames_per_s"] / workers / bound_enc_steps_per_s,
                 "peak_rss_mib": report["memory"]["peak_rss_mib_max"],
                 "mem_growth_pct": max(growth, default=0.0),
                 "finalize_s": report["timings"]["finalize_s"],
@@ -146,18 +183,25 @@ def main(argv=None) -> int:
 
     print(f"bound (one core, same episodes replayed bare): physics {bound['physics_s'] / bound['steps'] * 1e3:.2f} ms/step "
           f"({bound['substeps']} substeps), rendering {bound['render_s'] / bound['steps'] * 1e3:.2f} ms/step "
-          f"({n_cams} cameras) -> {bound_steps_per_s:.1f} steps/s")
-    header = ["workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound", "peak_rss_MiB", "mem_growth_%", "finalize_s"]
+          f"({n_cams} cameras) -> {bound_steps_per_s:.1f} steps/s; bare encoding of the same frames "
+          f"{bound['encode_s'] / bound['steps'] * 1e3:.2f} ms/step ({first['config']['writer']['video_codec']}) "
+          f"-> {bound_enc_steps_per_s:.1f} steps/s with encoding")
+    header = ["workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound",
+              "ratio_to_bound+encode", "peak_rss_MiB", "mem_growth_%", "finalize_s"]
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(f"{r['workers']} | {r['episodes']} | {r['success']:.0%} | {r['eps_per_h_per_core']:.0f} | {r['steps_per_s']:.1f} | "
-              f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f}")
+              f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['ratio_to_bound_with_encoding']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f}")
     for workers, report in sorted(reports.items()):
         for proc, p in sorted(report["memory"]["per_process"].items()):
             trace = p["rss_mib_by_shard"]
             step = max(1, len(trace) // 12)
             print(f"rss MiB by shard, {workers} worker(s), {proc}: " + " ".join(f"{v:.0f}" for v in trace[::step]))
+    if same is not None:
+        ok, n, differ = same
+        print(f"1- and 2-worker datasets byte-identical: {'yes' if ok else 'NO'} ({n} files compared"
+              + (f"; differ: {', '.join(differ[:5])}" if differ else "") + ")")
     by_w = {r["workers"]: r for r in rows}
     scaling = by_w[2]["steps_per_s"] / by_w[1]["steps_per_s"] if 1 in by_w and 2 in by_w else float("nan")
     ratio = by_w[min(by_w)]["ratio_to_bound"]

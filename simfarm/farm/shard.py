@@ -7,6 +7,9 @@ is tested) in any process.
 from __future__ import annotations
 
 import atexit
+import ctypes
+import ctypes.util
+import functools
 import importlib
 import os
 import resource
@@ -179,6 +182,8 @@ def run_shard(task: ShardTask, on_episode: Callable[[EpisodeRecord], None] | Non
             writer.close()
             writer = None
             rel = store.publish(name, attempt, shard_dir)
+        episode = None
+        release_free_memory()
         result = ShardResult(
             shard_index=task.shard.index,
             name=name,
@@ -200,6 +205,28 @@ def run_shard(task: ShardTask, on_episode: Callable[[EpisodeRecord], None] | Non
             writer.abort()
         if tmp_root is not None:
             shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to call
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand the heap's free pages back to the OS (glibc `malloc_trim`; a no-op elsewhere).
+
+    Every episode allocates and frees tens of MB (a new scene, its frames, their copies); glibc
+    keeps the freed memory, fragmented, so a worker's resident memory climbed for its first
+    ~150 episodes (393 -> 565 MiB over 120 rollouts in one process) although nothing leaked.
+    Trimming after each shard keeps it flat (~240 MiB) for a few ms per shard; trimming after
+    every episode would re-fault 20 MB of pages per episode.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def current_rss_mib() -> float:
