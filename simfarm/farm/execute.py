@@ -412,11 +412,11 @@ def _job_report(c, h, ordered: list[ShardResult], shards_run: int, now: JobProgr
 def worker_memory(ordered: list[ShardResult]) -> dict[str, Any]:
     """Per worker process: resident memory after each shard (MiB), its peak, and its growth once warm.
 
-    A worker's memory warms up over its first ~50-150 episodes (buffers, caches and allocator pools
-    reach the size of the largest scenes it has seen; measured in benchmarks/README.md) and then
-    varies by a few percent with scene size. So `growth_after_warmup_pct` compares medians over
-    the second half of the run: the last fifth of the worker's shards against the middle fifth,
-    which a leak would raise and scene-to-scene noise does not.
+    RSS is taken after the shard's `release_free_memory()`, so it is what the worker really holds;
+    it still varies by a few percent with the size of the scenes a shard ran, and a worker's first
+    shards also warm caches up. So `growth_after_warmup_pct` compares medians over the second half
+    of the run: the last fifth of the worker's shards against the middle fifth, which a leak would
+    raise and scene-to-scene noise does not (traces in benchmarks/README.md).
     """
     procs: dict[str, dict[str, Any]] = {}
     for r in sorted(ordered, key=lambda r: (r.host, r.pid, r.shard_index)):  # queue order ~ run order
