@@ -61,7 +61,7 @@ def measure_bound(cfg: dict, episodes: list[int], shard_size: int) -> dict[str, 
     runner = make_episode_runner(cfg)
     env = runner.env
     spec = mujoco.mjtState.mjSTATE_INTEGRATION
-    physics_s = render_s = 0.0
+    physics_s = render_s = rollout_s = 0.0
     steps = 0
     frames: dict[str, list[np.ndarray]] = {}
     dataset_spec = None
@@ -76,7 +76,9 @@ def measure_bound(cfg: dict, episodes: list[int], shard_size: int) -> dict[str, 
     env.step = recording_step
     for i in episodes:
         ctrls.clear()
+        t0 = time.perf_counter()
         episode = runner.run(i)
+        rollout_s += time.perf_counter() - t0
         # Frames kept for a bare encode after the loop (SVT-AV1 encodes on its own threads, so only a
         # phase of its own shows its CPU cost).
         if cfg["writer"]["kind"] == "lerobot":
@@ -125,7 +127,7 @@ def measure_bound(cfg: dict, episodes: list[int], shard_size: int) -> dict[str, 
                         enc.write(chunk)
                     enc.close()
             encode_s, encode_cpu_s = time.perf_counter() - t0, time.process_time() - c0
-    return {"physics_s": physics_s, "render_s": render_s, "encode_s": encode_s, "encode_cpu_s": encode_cpu_s,
+    return {"physics_s": physics_s, "render_s": render_s, "encode_s": encode_s, "encode_cpu_s": encode_cpu_s, "rollout_s": rollout_s,
             "substeps": env.n_substeps, "steps": steps}
 
 
@@ -200,8 +202,10 @@ def main(argv=None) -> int:
           f"({n_cams} cameras) -> {bound_steps_per_s:.1f} steps/s")
     enc_ms = bound["encode_cpu_s"] / bound["steps"] * 1e3
     job_ms = 1e3 / reports[min(reports)]["throughput"]["frames_per_s"] * min(reports)
-    print(f"bare encoding of the same frames ({first['config']['writer']['video_codec']}): "
+    rollout_ms = bound["rollout_s"] / bound["steps"] * 1e3
+    print(f"bare encoding of the same frames ({first['config']['writer']['video_codec']}, one file per camera and shard): "
           f"{bound['encode_s'] / bound['steps'] * 1e3:.2f} ms/step wall, {enc_ms:.2f} ms/step CPU (all threads) = "
+          f"{enc_ms / rollout_ms:.0%} of the rollout ({rollout_ms:.1f} ms/step, EpisodeRunner.run in this process) and "
           f"{enc_ms / job_ms:.0%} of the {min(reports)}-worker job's {job_ms:.1f} ms per step "
           f"-> {bound_enc_steps_per_s:.1f} steps/s for physics + rendering + encoding")
     header = ["workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound",
