@@ -99,3 +99,15 @@ def test_image_noise_table_matches_rounded_gaussian_probabilities():
     for k in range(-6, 7):
         expected = phi((k + 0.5) / std) - phi((k - 0.5) / std)
         assert abs(np.mean(table == k) - expected) <= 2 / len(table)
+
+
+def test_image_noise_draws_fresh_values_per_frame_and_for_any_size():
+    noise = SensorNoise(image_std=3.0)
+    rng = np.random.default_rng(2)
+    img = np.full((5, 7, 3), 100, dtype=np.uint8)  # 105 values: not a whole number of 64-bit draws
+    first, second = noise.noisy_image(img, rng), noise.noisy_image(img, rng)
+    assert first.shape == img.shape and not np.array_equal(first, second)
+    big = noise.noisy_image(np.full((256, 256, 3), 128, np.uint8), rng).astype(np.float64) - 128
+    # neighbouring values (which share a 64-bit draw) are uncorrelated
+    flat = big.ravel()
+    assert abs(np.corrcoef(flat[:-1], flat[1:])[0, 1]) < 0.02
