@@ -37,10 +37,13 @@ def x264_cpu_params() -> str | None:
     sets round differently). CPUs without AVX2 keep x264's own detection (naming a set the CPU
     lacks would crash it).
     """
-    try:
+    try:  # numpy's runtime CPU dispatch table: numpy 2 and numpy 1 paths
         from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # numpy moved it: keep x264's detection
-        return None
+    except ImportError:
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as features
+        except ImportError:  # moved again: keep x264's own detection
+            return None
     if features.get("AVX2") and features.get("FMA3"):
         return "asm=AVX2"
     return None

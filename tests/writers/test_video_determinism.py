@@ -57,9 +57,10 @@ def test_same_frames_give_the_same_bytes_whatever_the_heap_holds(tmp_path, rende
 
 
 def test_x264_is_capped_at_avx2_where_the_cpu_has_it(tmp_path):
-    from numpy._core._multiarray_umath import __cpu_features__ as features
-
     from simfarm.writers.video import VideoEncoder
+
+    umath = np._core._multiarray_umath if hasattr(np, "_core") else np.core._multiarray_umath
+    features = umath.__cpu_features__
 
     enc = VideoEncoder(tmp_path / "v.mp4", fps=10, height=32, width=32, codec_name="libx264")
     enc.abort()
