@@ -94,7 +94,28 @@ def evaluate_episode(cfg: dict[str, Any], h: str, index: int, video_dir: str | N
         path.parent.mkdir(parents=True, exist_ok=True)
         write_mp4(path, ep.images[cam], ep.fps)
         result["video"] = str(path)
+    del ep
+    release_free_memory_every(EPISODES_PER_MEMORY_RELEASE)
     return result
+
+
+# An evaluation task is one episode; a worker hands freed heap back every this many (see
+# simfarm.farm.shard.release_free_memory), like a generation worker after each shard.
+EPISODES_PER_MEMORY_RELEASE = 10
+_episodes_since_release = 0
+
+
+def release_free_memory_every(n: int) -> bool:
+    """Call `release_free_memory()` on every n-th call in this process; True when it did."""
+    global _episodes_since_release
+    from simfarm.farm.shard import release_free_memory
+
+    _episodes_since_release += 1
+    if _episodes_since_release < n:
+        return False
+    _episodes_since_release = 0
+    release_free_memory()
+    return True
 
 
 def write_mp4(path: Path, frames: np.ndarray, fps: float) -> None:

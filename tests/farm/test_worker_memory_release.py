@@ -24,3 +24,15 @@ def test_release_free_memory_returns_a_freed_heap_to_the_os():
     before, after = map(float, out.stdout.split())
     # glibc keeps the freed 125 MiB (its top block is still live, so free() cannot shrink the heap)
     assert before - after > 80, (before, after)
+
+
+def test_evaluation_workers_release_memory_every_n_episodes(monkeypatch):
+    from simfarm.evaluation import runner
+    from simfarm.farm import shard
+
+    calls = []
+    monkeypatch.setattr(shard, "release_free_memory", lambda: calls.append(1))
+    monkeypatch.setattr(runner, "_episodes_since_release", 0)
+    done = [runner.release_free_memory_every(3) for _ in range(7)]
+    assert done == [False, False, True, False, False, True, False]
+    assert len(calls) == 2
