@@ -33,8 +33,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import mujoco
-
     from farm_throughput import job_config
+
     from simfarm.config import config_hash
     from simfarm.envs.simfarm_env import SimfarmEnv
     from simfarm.farm.plan import ShardPlan
