@@ -18,7 +18,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
-from simfarm.render import CameraRenderer  # noqa: E402
+from simfarm.render import CameraRenderer, configure_model_for_rendering  # noqa: E402
 from simfarm.scene import build_scene, sample_scene  # noqa: E402
 
 SIZES = ((128, 128), (224, 224), (480, 640))
@@ -41,7 +41,7 @@ def camera_renderer_fps(model, data, size, camera, pretty, frames) -> float:
 
 def bare_renderer_fps(model, data, size, camera, frames) -> float:
     """A plain mujoco.Renderer with the same throughput settings CameraRenderer applies."""
-    model.vis.quality.offsamples = 0
+    configure_model_for_rendering(model, pretty=False)
     r = mujoco.Renderer(model, size[0], size[1])
     out = np.empty((*size, 3), np.uint8)
 

@@ -3,7 +3,7 @@
 import mujoco
 import numpy as np
 
-from simfarm.render import CameraRenderer
+from simfarm.render import FAST_SLICES, FAST_STACKS, CameraRenderer
 
 XML = """<mujoco><worldbody><light pos="0 0 3" castshadow="true"/>
 <geom type="plane" size="2 2 .1" rgba=".8 .8 .8 1"/>
@@ -21,6 +21,7 @@ def test_fast_renderer_draws_the_scene_and_reuses_its_output_buffer():
         assert img is out and img.shape == (64, 80, 3)
         assert img[..., 0].max() > 150 and img.std() > 5  # the red box is visible, not a blank frame
     assert model.vis.quality.offsamples == 0
+    assert (model.vis.quality.numslices, model.vis.quality.numstacks) == (FAST_SLICES, FAST_STACKS)
 
 
 def test_pretty_renderer_restores_multisampling_after_a_fast_one():
@@ -31,4 +32,27 @@ def test_pretty_renderer_restores_multisampling_after_a_fast_one():
     assert model.vis.quality.offsamples == 0
     with CameraRenderer(model, 32, 32, pretty=True) as r:
         assert model.vis.quality.offsamples >= 4
+        assert (model.vis.quality.numslices, model.vis.quality.numstacks) == (28, 16)  # MuJoCo's defaults
         assert r.render(data, "cam").std() > 5
+
+
+def test_fast_frames_match_a_bare_mujoco_renderer_with_the_same_settings():
+    """CameraRenderer only reorganises MuJoCo's calls: its pixels are mujoco.Renderer's, exactly."""
+    from simfarm.render import configure_model_for_rendering
+
+    model = mujoco.MjModel.from_xml_string(XML.replace('type="box" size=".1 .1 .1"', 'type="capsule" size=".08 .1"'))
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    with CameraRenderer(model, 48, 64) as r:
+        ours = r.render(data, "cam").copy()
+    configure_model_for_rendering(model, pretty=False)
+    bare = mujoco.Renderer(model, 48, 64)
+    try:
+        bare.update_scene(data, camera="cam")
+        bare.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+        bare.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+        theirs = bare.render()
+    finally:
+        bare.close()
+    assert ours.std() > 5
+    np.testing.assert_array_equal(ours, theirs)
