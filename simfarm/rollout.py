@@ -35,6 +35,8 @@ class EpisodeRunner:
         self.cfg = cfg
         self.config_hash = config_hash(cfg)
         self.env = env if env is not None else SimfarmEnv(EnvConfig.from_job(cfg))
+        # Episodes store the observation before each action: the one after the last is never used.
+        self.env.final_observation_images = False
         self.policy = policy if policy is not None else make_job_policy(cfg, self.env)
         self.seed = int(cfg["seed"])
         self.split = cfg.get("split", "train")

@@ -116,6 +116,10 @@ class SimfarmEnv(gym.Env):
         self._episode_counter = 0
         self._step_count = 0
         self.episode_info: dict[str, Any] = {}
+        # False: the observation that comes with terminated/truncated has no "images" (one render
+        # per camera saved per episode). Recorders that store the observation before each action
+        # (simfarm.rollout) never use that last frame; RL code that bootstraps from it keeps True.
+        self.final_observation_images = True
 
         # Build the first scene now so spaces are known (a fixed scene is built once for good).
         self._ensure_scene(episode_seeds(0, 0, config.split))
@@ -295,7 +299,8 @@ class SimfarmEnv(gym.Env):
         reward = float(self.task.reward(self.data))
         terminated = success
         truncated = (not terminated) and self._step_count >= self.max_steps
-        return self._observation(), reward, terminated, truncated, self._info()
+        images = self.final_observation_images or not (terminated or truncated)
+        return self._observation(images), reward, terminated, truncated, self._info()
 
     def _update_safety(self) -> None:
         """Peak contact force on the robot, collisions with furniture/walls, joint-limit hits."""
@@ -320,13 +325,13 @@ class SimfarmEnv(gym.Env):
         self._in_collision = colliding
         self._safety["joint_limit_hits"] += self.handle.joint_limit_hits(d)
 
-    def _observation(self) -> dict[str, Any]:
+    def _observation(self, images: bool = True) -> dict[str, Any]:
         obs: dict[str, Any] = {}
         if "state" in self.observation_space.spaces:
             state = self.handle.state(self.data).astype(np.float32, copy=False)
             obs["state"] = self.preset.noisy_state(state, self._sensor_rng)
             obs["environment_state"] = self.task.environment_state(self.data).astype(np.float32, copy=False)
-        if "images" in self.observation_space.spaces:
+        if images and "images" in self.observation_space.spaces:
             renderer = self._renderer(tuple(self.config.camera_size))
             images = {}
             for cam, cam_id in self._camera_ids.items():

@@ -150,3 +150,35 @@ def test_unusable_sampled_scenes_are_redrawn_deterministically():
     first = infos()
     assert any(attempt > 0 for attempt, _, _ in first)
     assert infos() == first
+
+
+def test_final_observation_images_are_skipped_only_when_asked_and_episodes_are_unchanged():
+    """The runner turns off the last frame nobody stores; the stored episode stays the same."""
+    from simfarm import config as C
+    from simfarm.rollout import EpisodeRunner
+
+    cfg = C.to_dict(C.compose("generate", ["scene=tabletop", "obs_mode=rgb+state", "camera_size=[32,32]", "max_steps=4",
+                                           "policy=random"]))
+    runner = EpisodeRunner(cfg)
+    env = runner.env
+    assert env.final_observation_images is False
+    renders = []
+    renderer = env._renderer(tuple(env.config.camera_size))
+    original = renderer.render
+    renderer.render = lambda *a, **k: renders.append(1) or original(*a, **k)
+    try:
+        ep = runner.run(0)
+        n_cams = len(ep.images)
+        assert ep.length == 4 and n_cams == 2 and all(f.shape == (4, 32, 32, 3) for f in ep.images.values())
+        assert len(renders) == 4 * n_cams  # the first observation and 3 after steps, not the 4th
+        # The gymnasium default renders the last observation too, and the stored episode is the same.
+        env.final_observation_images = True
+        renders.clear()
+        full = runner.run(0)
+        assert len(renders) == 5 * n_cams
+        for cam in ep.images:
+            np.testing.assert_array_equal(full.images[cam], ep.images[cam])
+        for key in ep.steps:
+            np.testing.assert_array_equal(full.steps[key], ep.steps[key])
+    finally:
+        runner.close()
