@@ -56,3 +56,35 @@ def test_fast_frames_match_a_bare_mujoco_renderer_with_the_same_settings():
         bare.close()
     assert ours.std() > 5
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_culling_geoms_out_of_view_keeps_every_pixel_of_a_generated_room():
+    """Geoms outside a camera's frustum are left out of the scene: same frames, less to draw."""
+    from simfarm.render import configure_model_for_rendering, outside_view
+    from simfarm.scene import build_scene, sample_scene
+
+    rng = np.random.default_rng(4)
+    model = build_scene(sample_scene("kitchen", rng)).model
+    data = mujoco.MjData(model)
+    configure_model_for_rendering(model, pretty=False)
+    bare = mujoco.Renderer(model, 96, 128)
+    ours = CameraRenderer(model, 96, 128)
+    culled = 0
+    groups_before = model.geom_group.copy()
+    try:
+        for step in range(3):
+            data.qpos[:] = model.qpos0
+            data.qpos[: min(7, model.nq)] += rng.normal(0, 0.3, min(7, model.nq))  # the arm (and wrist camera) moves
+            mujoco.mj_forward(model, data)
+            for cam in range(model.ncam):
+                hidden = outside_view(model, data, cam, 96, 128)
+                culled += int(hidden.sum())
+                bare.update_scene(data, camera=cam)
+                bare.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+                bare.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+                np.testing.assert_array_equal(ours.render(data, cam), bare.render(), err_msg=f"camera {cam}, step {step}")
+    finally:
+        bare.close()
+        ours.close()
+    assert culled > 0  # the test exercised culling
+    np.testing.assert_array_equal(model.geom_group, groups_before)  # the model is left as it was
