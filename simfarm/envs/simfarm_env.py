@@ -70,6 +70,23 @@ class EnvConfig:
         )
 
 
+def forward_all(model: mujoco.MjModel, data: mujoco.MjData) -> None:
+    """mj_forward that also recomputes static bodies (cameras and lights on the world included).
+
+    With sleeping islands on (simfarm.scene.builder), MuJoCo computes the poses of static bodies only
+    when data is made or reset, and skips them in mj_forward and mj_step. Randomization and tasks
+    change model fields of static things after the reset (a world camera's `cam_pos`, a light's
+    `light_pos`), so the forward pass that follows them runs with sleeping off. All trees are awake
+    after a reset, so this changes nothing else.
+    """
+    flags = model.opt.enableflags
+    model.opt.enableflags = flags & ~int(mujoco.mjtEnableBit.mjENBL_SLEEP)
+    try:
+        mujoco.mj_forward(model, data)
+    finally:
+        model.opt.enableflags = flags
+
+
 def _name_of(value: str | dict[str, Any], key: str = "name") -> str:
     return value if isinstance(value, str) else str(value.get(key))
 
@@ -250,14 +267,14 @@ class SimfarmEnv(gym.Env):
             else:
                 applied = {"spec": self._spec_randomization, "model": self.randomizer.apply(self.model, seeds.randomization)}
             self.handle.reset(self.data)
-            mujoco.mj_forward(self.model, self.data)
+            forward_all(self.model, self.data)
             try:
                 self.task.reset(TaskScene(self.model, self._built.index, self._built.spec, self.handle, self.robot), self.data, seeds.task)
                 break
             except TaskError as exc:
                 if not redraw or attempt == MAX_SCENE_ATTEMPTS - 1:
                     raise TaskError(f"{exc} (after {attempt + 1} scene draw(s))") from exc
-        mujoco.mj_forward(self.model, self.data)
+        forward_all(self.model, self.data)
 
         self._sensor_rng = seeds.sensor
         self._timing = self.preset.make_timing(self.action_space, seeds.sensor)

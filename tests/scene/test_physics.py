@@ -148,3 +148,24 @@ def test_every_robot_and_workspace_starts_collision_free(robot, workspace):
             built = build_scene(spec)
             worst, robot_hits = _contact_report(built, built.initial_state())
             assert worst >= -1e-3 and not robot_hits, f"{program} seed {seed}: {worst}, {robot_hits}"
+
+
+def test_resting_objects_sleep_the_robot_never_does_and_contact_wakes_them():
+    """Sleeping islands: still objects stop costing physics, the robot keeps moving, a touch wakes."""
+    built = build_scene(sample_scene("kitchen", np.random.default_rng(3)))
+    model, data = built.model, built.initial_state()
+    assert model.opt.enableflags & mujoco.mjtEnableBit.mjENBL_SLEEP
+    robot_tree = model.body_treeid[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, built.index.robot_prefix + "link1")]
+    trees = {name: model.body_treeid[o.body_id] for name, o in built.index.objects.items()}
+    for _ in range(500):  # 1 s with the robot holding home
+        mujoco.mj_step(model, data)
+    asleep = {name for name, t in trees.items() if data.tree_asleep[t] >= 0}
+    assert asleep == set(trees), f"still awake after 1 s at rest: {set(trees) - asleep}"
+    assert data.tree_asleep[robot_tree] < 0  # the actuated robot never sleeps
+    # A push (an applied force, as a contact would give) wakes a sleeping object, which then moves.
+    name, obj = next(iter(built.index.objects.items()))
+    before = data.xpos[obj.body_id].copy()
+    for _ in range(200):
+        data.xfrc_applied[obj.body_id, :3] = [0.0, 0.0, 3.0 * model.body_subtreemass[obj.body_id] * 9.81]
+        mujoco.mj_step(model, data)
+    assert data.tree_asleep[trees[name]] < 0 and data.xpos[obj.body_id][2] > before[2] + 0.01
