@@ -57,6 +57,14 @@ def make_eval_runner(cfg: dict[str, Any]):
     return runner
 
 
+def evaluate_episode_pinned(*args) -> dict[str, Any]:
+    """evaluate_episode in a worker pinned to a free CPU of its node (cluster.pin_cpus)."""
+    from simfarm.farm.cpus import pin_to_free_cpu
+
+    pin_to_free_cpu()
+    return evaluate_episode(*args)
+
+
 def evaluate_episode(cfg: dict[str, Any], h: str, index: int, video_dir: str | None, video_first: int) -> dict[str, Any]:
     """Run one evaluation episode (in a Ray worker); returns its result row for the report."""
     from simfarm.farm.shard import get_runner
@@ -148,7 +156,7 @@ def run_eval(cfg) -> dict[str, Any]:
     video_dir = out / "videos"
     if video_dir.exists():
         shutil.rmtree(video_dir)
-    remote = ray.remote(num_cpus=1)(evaluate_episode)
+    remote = ray.remote(num_cpus=1)(evaluate_episode_pinned if options.pin_cpus else evaluate_episode)
     try:
         refs = []
         for combo in combos:

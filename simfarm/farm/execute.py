@@ -80,6 +80,7 @@ class ClusterOptions:
     max_task_retries: int = DEFAULT_MAX_TASK_RETRIES
     worker_env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_WORKER_ENV))
     include_dashboard: bool = False
+    pin_cpus: bool = True  # each worker process pins itself to a free CPU of its node (simfarm.farm.cpus)
 
     @classmethod
     def from_config(cls, c: dict[str, Any]) -> ClusterOptions:
@@ -92,6 +93,10 @@ class ClusterOptions:
             raise ConfigError(f"cluster has unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
         env = {**DEFAULT_WORKER_ENV, **{k: str(v) for k, v in (raw.pop("worker_env", None) or {}).items()}}
         opts = cls(**{k: v for k, v in raw.items() if v is not None}, worker_env=env)
+        if not isinstance(opts.pin_cpus, bool):
+            from simfarm.errors import ConfigError
+
+            raise ConfigError(f"cluster.pin_cpus must be true or false, got {opts.pin_cpus!r}")
         if not isinstance(opts.max_task_retries, int) or opts.max_task_retries < 0:
             from simfarm.errors import ConfigError
 
@@ -142,8 +147,14 @@ def init_ray(options: ClusterOptions, workers: int) -> bool:
 def _make_remote(options: ClusterOptions):
     import ray
 
+    pin = options.pin_cpus
+
     @ray.remote(num_cpus=1, max_retries=options.max_task_retries, retry_exceptions=False)
     def shard_task(task: ShardTask, progress) -> dict[str, Any]:
+        if pin:
+            from simfarm.farm.cpus import pin_to_free_cpu
+
+            pin_to_free_cpu()
         def report(record: EpisodeRecord) -> None:
             if progress is not None:
                 try:
@@ -422,7 +433,7 @@ def worker_memory(ordered: list[ShardResult]) -> dict[str, Any]:
     for r in sorted(ordered, key=lambda r: (r.host, r.pid, r.shard_index)):  # queue order ~ run order
         if not r.rss_mib:
             continue
-        p = procs.setdefault(f"{r.host}:{r.pid}", {"shards": 0, "rss_mib_by_shard": [], "peak_rss_mib": 0.0})
+        p = procs.setdefault(f"{r.host}:{r.pid}", {"shards": 0, "cpu": r.cpu, "rss_mib_by_shard": [], "peak_rss_mib": 0.0})
         p["shards"] += 1
         p["rss_mib_by_shard"].append(round(r.rss_mib, 1))
         p["peak_rss_mib"] = max(p["peak_rss_mib"], r.peak_rss_mib)

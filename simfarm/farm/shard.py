@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from simfarm.errors import ConfigError, EpisodeError
+from simfarm.farm.cpus import pinned_cpu
 from simfarm.farm.plan import ShardPlan
 from simfarm.farm.state import JobStore, new_attempt_id
 
@@ -69,6 +70,7 @@ class ShardResult:
     wall_time_s: float
     rss_mib: float = 0.0  # the worker's resident memory after this shard (leak tracking)
     peak_rss_mib: float = 0.0
+    cpu: int | None = None  # the CPU the worker pinned itself to (simfarm.farm.cpus), if it did
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ShardResult:
@@ -197,6 +199,7 @@ def run_shard(task: ShardTask, on_episode: Callable[[EpisodeRecord], None] | Non
             wall_time_s=time.perf_counter() - t0,
             rss_mib=current_rss_mib(),
             peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            cpu=pinned_cpu(),
         )
         store.write_marker(name, result.to_dict())
         return result

@@ -129,6 +129,11 @@ def test_job_report_has_timings_throughput_and_versions(ray_session, tmp_path):
     assert set(on_disk["versions"]) == {"simfarm", "mujoco", "ray", "python"}
     assert on_disk["throughput"]["episodes_per_s"] > 0 and on_disk["throughput"]["frames_per_s"] > 0
     assert on_disk["timings"]["run_s"] > 0 and on_disk["workers"] == 2
+    # Workers pin themselves to distinct CPUs of this machine (cluster.pin_cpus, on by default).
+    import os
+
+    cpus = [p["cpu"] for p in on_disk["memory"]["per_process"].values() if p["cpu"] is not None]
+    assert cpus and len(set(cpus)) == len(cpus) and set(cpus) <= os.sched_getaffinity(0)
 
 
 def _state(cfg):
