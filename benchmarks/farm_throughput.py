@@ -5,10 +5,13 @@
 
 Reference workload: pick_place, arm, kitchen, light randomization, two 224x224 RGB cameras at 10 Hz,
 LeRobot with AV1. For each worker count it runs a real `simfarm generate` job (Ray, writers,
-finalize) and reads job.json. The bound is measured in this process on the same scene: `mj_step`
-for the same number of substeps plus `mujoco.Renderer` for the same frames. It also times a bare
-encode of those frames with the job's video settings, to show what is left once the encoder's own
-cost is counted, and checks that the 1- and 2-worker datasets are byte-identical. The last line is
+finalize) and reads job.json. The bound is measured in this process, pinned to one CPU as a worker
+is, on the same episodes: `mj_step` for the same number of substeps plus a bare `mujoco.Renderer`
+(same visual settings) for the same frames. The same frames are also rendered by simfarm's own
+CameraRenderer, which gives the same pixels with less work (it leaves out geoms outside the view):
+`ratio_to_own_render` is the farm against physics plus that, i.e. what everything else costs. It
+also times a bare encode of those frames with the job's video settings, and checks that the 1- and
+2-worker datasets are byte-identical. The last line is
 `ratio_to_bound=R scaling_2_workers=S mem_growth_pct=M`.
 """
 
@@ -56,14 +59,19 @@ def measure_bound(cfg: dict, episodes: list[int], shard_size: int) -> dict[str, 
     import mujoco
     import numpy as np
 
+    from simfarm.render import CameraRenderer
     from simfarm.rollout import make_episode_runner
     from simfarm.writers.spec import DatasetSpec, spec_options
     from simfarm.writers.video import VideoEncoder
 
+    # One core, as a pinned worker has (threads started from here on, llvmpipe's included, inherit it).
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    if affinity:
+        os.sched_setaffinity(0, {min(affinity)})
     runner = make_episode_runner(cfg)
     env = runner.env
     spec = mujoco.mjtState.mjSTATE_INTEGRATION
-    physics_s = render_s = rollout_s = 0.0
+    physics_s = render_s = own_render_s = rollout_s = 0.0
     steps = 0
     frames: dict[str, list[np.ndarray]] = {}
     dataset_spec = None
@@ -98,6 +106,7 @@ def measure_bound(cfg: dict, episodes: list[int], shard_size: int) -> dict[str, 
         cams = list(env._camera_ids.values())
         h, w = cfg["camera_size"]
         renderer = mujoco.Renderer(model, h, w)
+        own = CameraRenderer(model, h, w)
         frame = np.empty((h, w, 3), np.uint8)
         for ctrl in ctrls:
             data.ctrl[:] = ctrl
@@ -109,11 +118,19 @@ def measure_bound(cfg: dict, episodes: list[int], shard_size: int) -> dict[str, 
                 renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
                 renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
                 renderer.render(out=frame)
-            render_s += time.perf_counter() - t1
+            t2 = time.perf_counter()
+            # The same frames through simfarm's renderer (same pixels; it leaves out geoms out of view).
+            for cam in cams:
+                own.render(data, cam, out=frame)
+            own_render_s += time.perf_counter() - t2
+            render_s += t2 - t1
             physics_s += t1 - t0
         steps += len(ctrls)
         renderer.close()
+        own.close()
     runner.close()
+    if affinity:
+        os.sched_setaffinity(0, affinity)
     # Bare encoding of the same frames with the job's codec settings, one file per camera and
     # `shard_size` episodes as a shard writes them: wall time and CPU time of all the process's threads.
     encode_s = encode_cpu_s = 0.0
@@ -129,7 +146,7 @@ def measure_bound(cfg: dict, episodes: list[int], shard_size: int) -> dict[str, 
                         enc.write(chunk)
                     enc.close()
             encode_s, encode_cpu_s = time.perf_counter() - t0, time.process_time() - c0
-    return {"physics_s": physics_s, "render_s": render_s, "encode_s": encode_s, "encode_cpu_s": encode_cpu_s, "rollout_s": rollout_s,
+    return {"physics_s": physics_s, "render_s": render_s, "own_render_s": own_render_s, "encode_s": encode_s, "encode_cpu_s": encode_cpu_s, "rollout_s": rollout_s,
             "substeps": env.n_substeps, "steps": steps}
 
 
@@ -173,6 +190,7 @@ def main(argv=None) -> int:
         sample = sorted({int(round(x)) for x in np.linspace(0, args.episodes - 1, n_bound)})
         bound = measure_bound(first["config"], episodes=sample, shard_size=args.shard_size)
         bound_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"])
+        own_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["own_render_s"])
         bound_enc_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"] + bound["encode_cpu_s"])
         same = None
         if 1 in reports and 2 in reports:
@@ -180,8 +198,8 @@ def main(argv=None) -> int:
         for workers, report in sorted(reports.items()):
             tp = report["throughput"]
             mem = report["memory"]["per_process"]
-            # Growth once warm (job.json: worker_memory) compares medians over fifths of a worker's
-            # shards; below 20 shards a fifth is 1-3 shards and scene-to-scene variation (±5%) swamps it.
+            # Growth once warm (job.json: worker_memory) is the trend of a worker's RSS after each shard;
+            # below 20 shards scene-to-scene variation (±10%) swamps any trend.
             growth = [p["growth_after_warmup_pct"] for p in mem.values() if p["shards"] >= MIN_SHARDS_FOR_GROWTH]
             rows.append({
                 "workers": workers,
@@ -192,6 +210,7 @@ def main(argv=None) -> int:
                 "frames_per_s": tp["frames_per_s"] * n_cams,
                 "ratio_to_bound": tp["frames_per_s"] / workers / bound_steps_per_s,
                 "ratio_to_bound_with_encoding": tp["frames_per_s"] / workers / bound_enc_steps_per_s,
+                "ratio_to_own": tp["frames_per_s"] / workers / own_steps_per_s,
                 "peak_rss_mib": report["memory"]["peak_rss_mib_max"],
                 "mem_growth_pct": max(growth, default=float("nan")),
                 "finalize_s": report["timings"]["finalize_s"],
@@ -202,7 +221,8 @@ def main(argv=None) -> int:
 
     print(f"bound (one core, same episodes replayed bare): physics {bound['physics_s'] / bound['steps'] * 1e3:.2f} ms/step "
           f"({bound['substeps']} substeps), rendering {bound['render_s'] / bound['steps'] * 1e3:.2f} ms/step "
-          f"({n_cams} cameras) -> {bound_steps_per_s:.1f} steps/s")
+          f"({n_cams} cameras) -> {bound_steps_per_s:.1f} steps/s; the same frames through simfarm's CameraRenderer "
+          f"{bound['own_render_s'] / bound['steps'] * 1e3:.2f} ms/step -> {own_steps_per_s:.1f} steps/s")
     enc_ms = bound["encode_cpu_s"] / bound["steps"] * 1e3
     job_ms = 1e3 / reports[min(reports)]["throughput"]["frames_per_s"] * min(reports)
     rollout_ms = bound["rollout_s"] / bound["steps"] * 1e3
@@ -212,12 +232,12 @@ def main(argv=None) -> int:
           f"{enc_ms / job_ms:.0%} of the {min(reports)}-worker job's {job_ms:.1f} ms per step "
           f"-> {bound_enc_steps_per_s:.1f} steps/s for physics + rendering + encoding")
     header = ["workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound",
-              "ratio_to_bound+encode", "peak_rss_MiB", "mem_growth_%", "finalize_s"]
+              "ratio_to_bound+encode", "ratio_to_own_render", "peak_rss_MiB", "mem_growth_%", "finalize_s"]
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(f"{r['workers']} | {r['episodes']} | {r['success']:.0%} | {r['eps_per_h_per_core']:.0f} | {r['steps_per_s']:.1f} | "
-              f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['ratio_to_bound_with_encoding']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f}")
+              f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['ratio_to_bound_with_encoding']:.2f} | {r['ratio_to_own']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f}")
     for workers, report in sorted(reports.items()):
         for proc, p in sorted(report["memory"]["per_process"].items()):
             trace = p["rss_mib_by_shard"]

@@ -420,14 +420,25 @@ def _job_report(c, h, ordered: list[ShardResult], shards_run: int, now: JobProgr
     }
 
 
+def memory_growth_pct(rss_mib: list[float]) -> float:
+    """Growth over a series of RSS samples in percent: Theil-Sen slope x span / median (0 for < 2)."""
+    y = np.asarray(rss_mib, dtype=np.float64)
+    if y.size < 2:
+        return 0.0
+    i, j = np.triu_indices(y.size, k=1)
+    slope = float(np.median((y[j] - y[i]) / (j - i)))
+    return 100.0 * slope * (y.size - 1) / float(np.median(y))
+
+
 def worker_memory(ordered: list[ShardResult]) -> dict[str, Any]:
     """Per worker process: resident memory after each shard (MiB), its peak, and its growth once warm.
 
     RSS is taken after the shard's `release_free_memory()`, so it is what the worker really holds;
-    it still varies by a few percent with the size of the scenes a shard ran, and a worker's first
-    shards also warm caches up. So `growth_after_warmup_pct` compares medians over the second half
-    of the run: the last fifth of the worker's shards against the middle fifth, which a leak would
-    raise and scene-to-scene noise does not (traces in benchmarks/README.md).
+    it still varies by ±10% with the size of the scenes a shard ran, and a worker's first shards
+    also warm caches up. So `growth_after_warmup_pct` is the trend, not two samples: the
+    Theil-Sen slope (median of the slopes between every pair of shards, which a few large scenes
+    cannot tilt) over the shards after the first fifth, times their span, as a percentage of their
+    median. A leak of x% over the run reads as about x%; flat memory with noise reads near 0.
     """
     procs: dict[str, dict[str, Any]] = {}
     for r in sorted(ordered, key=lambda r: (r.host, r.pid, r.shard_index)):  # queue order ~ run order
@@ -443,7 +454,7 @@ def worker_memory(ordered: list[ShardResult]) -> dict[str, Any]:
         fifth = max(1, len(rss) // 5)
         p["warm_rss_mib"] = float(np.median(rss[2 * fifth : 3 * fifth] or rss[:1]))
         p["end_rss_mib"] = float(np.median(rss[-fifth:]))
-        p["growth_after_warmup_pct"] = 100.0 * (p["end_rss_mib"] - p["warm_rss_mib"]) / p["warm_rss_mib"]
+        p["growth_after_warmup_pct"] = memory_growth_pct(rss[fifth:])
     return {
         "peak_rss_mib_max": max((p["peak_rss_mib"] for p in procs.values()), default=0.0),
         "per_process": procs,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import FAKE_FACTORY, job_config
 
@@ -76,3 +77,17 @@ def test_config_differences_are_listed_as_dotted_keys():
     lines = describe_differences({"a": 1, "w": {"crf": 30}}, {"a": 1, "w": {"crf": 0}, "b": True})
     assert lines == ["b: (absent) -> true", "w.crf: 30 -> 0"]
     assert json.loads("true") is True
+
+
+def test_memory_growth_is_the_trend_not_a_few_large_scenes():
+    from simfarm.farm.execute import memory_growth_pct
+
+    rng = np.random.default_rng(1)
+    flat = 400 + rng.normal(0, 5, 25)
+    flat[-3:] += 45  # the last shards happened to run large scenes
+    assert abs(memory_growth_pct(list(flat))) < 4
+    # (Comparing the last fifth's median with the middle fifth's reads the same series as +8%.)
+    assert np.median(flat[-5:]) / np.median(flat[10:15]) > 1.05
+    leak = 400 * (1 + 0.10 * np.arange(25) / 24) + rng.normal(0, 5, 25)  # +10% over the run
+    assert 8 < memory_growth_pct(list(leak)) < 13
+    assert memory_growth_pct([400.0]) == 0.0
