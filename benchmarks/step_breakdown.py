@@ -7,7 +7,7 @@ Runs `simfarm.farm.shard.run_shard` (what a Ray worker runs: rollout, writer, pu
 reference workload of farm_throughput.py and times each stage by wrapping the functions that do it
 (MuJoCo's physics and render calls, sensor noise, the encoder, image stats, the writer). Prints
 ms per control step for each stage and, for the same episodes, the bound of physics + rendering
-and the share of the step it takes. One llvmpipe thread, like a worker.
+and the share of the step it takes. One llvmpipe thread and one CPU, like a worker.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ def main(argv=None) -> int:
     ap.add_argument("--shard-size", type=int, default=10)
     ap.add_argument("--codec", default="av1", choices=["av1", "h264"])
     args = ap.parse_args(argv)
+    # One CPU, as a pinned worker has: the encoder's threads then share it, so the step total is
+    # the whole per-core cost (unpinned, SVT-AV1 would quietly borrow the other core).
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
     import mujoco
     from farm_throughput import job_config
