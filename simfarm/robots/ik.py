@@ -6,6 +6,7 @@ the handle's scratch data, so IK never disturbs the simulation.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mujoco
@@ -72,19 +73,18 @@ def solve(
     mount_target_pos: np.ndarray,
     mount_target_quat: np.ndarray,
 ) -> tuple[np.ndarray, float, float]:
-    """Joint positions reaching mount_T_target from `q_start`; returns (q, position error m, rotation error rad)."""
+    """Joint positions reaching mount_T_target from `q_start`; returns (q, position error m, rotation error rad).
+
+    Each iteration is one damped least-squares step with a pull towards the home posture inside
+    the task's nullspace: dq = J+ e + (I - J+ J) z with J+ = J^T (J J^T + lambda^2 I)^-1 and
+    z = gain (q_home - q), computed as dq = J^T y + z with (J J^T + lambda^2 I) y = e - J z
+    (the same step, one 6x6 solve).
+    """
     model = handle.model
+    ws = _workspace(handle)
     dofs = handle.arm_dof_adr
-    lo = handle.arm_limits[:, 0] + LIMIT_MARGIN_RAD
-    hi = handle.arm_limits[:, 1] - LIMIT_MARGIN_RAD
-    n = dofs.size
-    jacp = np.empty((3, model.nv))
-    jacr = np.empty((3, model.nv))
-    err = np.empty(6)
-    cur_quat = np.empty(4)
-    target_world_quat = np.empty(4)
-    err_local = np.empty(3)
-    damping_sq = np.eye(6) * DAMPING**2
+    jacp, jacr, jac, err, err_local, cur_quat = ws.jacp, ws.jacr, ws.jac, ws.err, ws.err_local, ws.cur_quat
+    lo, hi = ws.lo, ws.hi
 
     q = np.clip(np.asarray(q_start, dtype=np.float64), lo, hi)
     _load(handle, data, scratch, q)
@@ -92,30 +92,52 @@ def solve(
     world_target_pos = mount_pos + mount_mat @ mount_target_pos
     mount_quat = np.empty(4)
     mujoco.mju_mat2Quat(mount_quat, mount_mat.ravel())
+    target_world_quat = np.empty(4)
     mujoco.mju_mulQuat(target_world_quat, mount_quat, mount_target_quat)
 
     site = handle.tcp_site_id
     pos_err = rot_err = 0.0
     for it in range(MAX_ITERATIONS + 1):
         site_mat = scratch.site_xmat[site]
-        err[:3] = world_target_pos - scratch.site_xpos[site]
+        np.subtract(world_target_pos, scratch.site_xpos[site], out=err[:3])
         mujoco.mju_mat2Quat(cur_quat, site_mat)
         # subQuat gives the rotation in the current TCP frame; the Jacobian is in world axes.
         mujoco.mju_subQuat(err_local, target_world_quat, cur_quat)
-        err[3:] = site_mat.reshape(3, 3) @ err_local
-        pos_err = float(np.linalg.norm(err[:3]))
-        rot_err = float(np.linalg.norm(err[3:]))
+        np.dot(site_mat.reshape(3, 3), err_local, out=err[3:])
+        pos_err = math.sqrt(err[0] * err[0] + err[1] * err[1] + err[2] * err[2])
+        rot_err = math.sqrt(err[3] * err[3] + err[4] * err[4] + err[5] * err[5])
         if (pos_err < TOL_POS_M and rot_err < TOL_ROT_RAD) or it == MAX_ITERATIONS:
             break
         mujoco.mj_comPos(model, scratch)
         mujoco.mj_jacSite(model, scratch, jacp, jacr, site)
-        jac = np.vstack([jacp[:, dofs], jacr[:, dofs]])
-        # DLS: dq = J^T (J J^T + lambda^2 I)^-1 e, and its pseudo-inverse for the nullspace term.
-        inv_solve = np.linalg.solve(jac @ jac.T + damping_sq, np.column_stack([err, jac]))
-        dq = jac.T @ inv_solve[:, 0]
-        nullspace = np.eye(n) - jac.T @ inv_solve[:, 1:]
-        dq += nullspace @ (NULLSPACE_GAIN * (handle.arm_home_qpos - q))
-        q = np.clip(q + dq, lo, hi)
+        np.take(jacp, dofs, axis=1, out=jac[:3])
+        np.take(jacr, dofs, axis=1, out=jac[3:])
+        z = NULLSPACE_GAIN * (handle.arm_home_qpos - q)
+        gram = jac @ jac.T
+        gram.flat[::7] += DAMPING**2
+        q = np.clip(q + jac.T @ np.linalg.solve(gram, err - jac @ z) + z, lo, hi)
         scratch.qpos[handle.arm_qpos_adr] = q
         mujoco.mj_kinematics(model, scratch)
     return q, pos_err, rot_err
+
+
+class _Workspace:
+    """Arrays one IK solve reuses (per handle: sized by its model and arm)."""
+
+    def __init__(self, handle: RobotHandle):
+        nv, n = handle.model.nv, handle.arm_dof_adr.size
+        self.jacp = np.zeros((3, nv))
+        self.jacr = np.zeros((3, nv))
+        self.jac = np.empty((6, n))
+        self.err = np.empty(6)
+        self.err_local = np.empty(3)
+        self.cur_quat = np.empty(4)
+        self.lo = handle.arm_limits[:, 0] + LIMIT_MARGIN_RAD
+        self.hi = handle.arm_limits[:, 1] - LIMIT_MARGIN_RAD
+
+
+def _workspace(handle: RobotHandle) -> _Workspace:
+    ws = handle.__dict__.get("_ik_workspace")
+    if ws is None:
+        ws = handle.__dict__["_ik_workspace"] = _Workspace(handle)
+    return ws
