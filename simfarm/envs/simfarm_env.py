@@ -172,6 +172,8 @@ class SimfarmEnv(gym.Env):
             for _ in range(attempt + 1):
                 spec = self.scene_source.sample(scene_rng, robot=self.robot, request=request)
                 spec, self._spec_randomization = randomize_scene_spec(spec, self.preset, scene_rng)
+            # A scene the task cannot use is rejected before it costs a build (TaskError: next draw).
+            self.task.check_scene(TaskScene(None, None, spec, None, self.robot))
         else:
             spec, self._spec_randomization = scene_spec, {}
         built = build_scene(spec)
@@ -259,7 +261,12 @@ class SimfarmEnv(gym.Env):
         for attempt in range(MAX_SCENE_ATTEMPTS if redraw else 1):
             # Fresh streams per attempt: an attempt's draws never depend on how far a failed one got.
             seeds = episode_seeds(self._seed, index, self.config.split)
-            self._ensure_scene(seeds, scene_spec, attempt)
+            try:
+                self._ensure_scene(seeds, scene_spec, attempt)
+            except TaskError as exc:
+                if not redraw or attempt == MAX_SCENE_ATTEMPTS - 1:
+                    raise TaskError(f"{exc} (after {attempt + 1} scene draw(s))") from exc
+                continue
             mujoco.mj_resetData(self.model, self.data)
             if "randomization" in options:
                 applied = options["randomization"]

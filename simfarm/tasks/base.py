@@ -67,6 +67,14 @@ class Task(ABC):
 
         return SceneRequest()
 
+    def check_scene(self, scene: TaskScene) -> None:
+        """Raise TaskError when a sampled scene cannot host this task, judging from its SceneSpec
+        alone (`scene.model`, `index` and `robot` are None): the env then draws the next scene
+        without building this one. Must reject exactly what `reset` would reject for the same
+        reason, so the scene an episode gets does not depend on which of the two caught it.
+        The default accepts every scene."""
+        return None
+
     @abstractmethod
     def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
         """Sample a goal for this episode (using only `rng`) and show it (e.g. the goal marker)."""

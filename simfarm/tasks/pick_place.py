@@ -81,9 +81,8 @@ class PickPlace(Task):
         need = (config or {}).get("target", "any") == "receptacle"
         return SceneRequest(workspace="surface", min_workspace_objects=2 if need else 1, need_receptacle=need)
 
-    def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
-        self.scene = scene
-        model = scene.model
+    def _candidates(self, scene: TaskScene) -> tuple[list, list]:
+        """(graspable objects, receptacles) within reach on the workspace; TaskError if the scene has too few."""
         objects = workspace_objects(scene)
         pickable = [
             o for o in objects
@@ -99,6 +98,17 @@ class PickPlace(Task):
                 f"the workspace {scene.spec.workspace!r}; found {len(pickable)} graspable, {len(receptacles)} "
                 f"receptacles (scene {scene.spec.program!r})"
             )
+        return pickable, receptacles
+
+    def check_scene(self, scene: TaskScene) -> None:
+        self._candidates(scene)
+
+    def reset(self, scene: TaskScene, data: mujoco.MjData, rng: np.random.Generator) -> Goal:
+        self.scene = scene
+        model = scene.model
+        pickable, receptacles = self._candidates(scene)
+        objects = workspace_objects(scene)
+        mode = self.options["target"]
         obj = pickable[int(rng.integers(len(pickable)))]
         self.obj = obj
         self.obj_body = object_body(model, obj)

@@ -152,6 +152,33 @@ def test_unusable_sampled_scenes_are_redrawn_deterministically():
     assert infos() == first
 
 
+def test_scenes_rejected_before_building_are_the_ones_reset_would_reject(monkeypatch):
+    """The task's SceneSpec check only saves builds: every episode gets the scene, attempt and goal
+    it gets when reset alone rejects, and rejected draws are never compiled."""
+    import simfarm.scene as scene_module
+    from simfarm.tasks.pick_place import PickPlace
+
+    def infos():
+        env = SimfarmEnv(EnvConfig(task="pick_place", scene="kitchen", obs_mode="state"))
+        out = [(env.reset(seed=2, options={"episode_index": i})[1]["instruction"], env.episode_info["scene_attempt"],
+                env.episode_info["scene_hash"], tuple(env.data.qpos)) for i in range(10)]
+        env.close()
+        return out
+
+    builds = []
+    original_build = scene_module.build_scene
+    monkeypatch.setattr(scene_module, "build_scene", lambda spec: builds.append(spec) or original_build(spec))
+    checked = infos()
+    built_checked = len(builds)
+    builds.clear()
+    monkeypatch.setattr(PickPlace, "check_scene", lambda self, scene: None)
+    unchecked = infos()
+    assert checked == unchecked
+    assert sum(attempt for _, attempt, _, _ in checked) > 0  # some scenes were rejected
+    assert built_checked == 11  # the first scene built at construction, then one per episode
+    assert len(builds) > built_checked
+
+
 def test_final_observation_images_are_skipped_only_when_asked_and_episodes_are_unchanged():
     """The runner turns off the last frame nobody stores; the stored episode stays the same."""
     from simfarm import config as C
