@@ -103,17 +103,17 @@ class CameraRenderer:
         self._camera.fixedcamid = int(cam_id)
         self._gl.make_current()
         hidden = None if self.pretty else outside_view(model, data, int(cam_id), self.height, self.width)
+        groups = None
         if hidden is not None and hidden.any() and self._hidden_group is not None:
             # mjv_updateScene filters geoms by group only: park the geoms out of view in a hidden
             # group for this call. Physics never reads geom_group; it is restored at once.
             groups = model.geom_group.copy()
             model.geom_group[hidden] = self._hidden_group
-            try:
-                mujoco.mjv_updateScene(model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL.value, self._scene)
-            finally:
-                model.geom_group[:] = groups
-        else:
+        try:
             mujoco.mjv_updateScene(model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL.value, self._scene)
+        finally:
+            if groups is not None:
+                model.geom_group[:] = groups
         mujoco.mjr_render(self._rect, self._scene, self._mjr)
         mujoco.mjr_readPixels(self._flipped, None, self._rect, self._mjr)
         if out is None:

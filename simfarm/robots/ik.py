@@ -137,7 +137,8 @@ class _Workspace:
 
 
 def _workspace(handle: RobotHandle) -> _Workspace:
-    ws = handle.__dict__.get("_ik_workspace")
+    """The handle's IK arrays, made on its first solve (a handle belongs to one compiled model)."""
+    ws = getattr(handle, "_ik_workspace", None)
     if ws is None:
-        ws = handle.__dict__["_ik_workspace"] = _Workspace(handle)
+        ws = handle._ik_workspace = _Workspace(handle)
     return ws
