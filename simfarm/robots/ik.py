@@ -114,7 +114,7 @@ def solve(
         np.take(jacr, dofs, axis=1, out=jac[3:])
         z = NULLSPACE_GAIN * (handle.arm_home_qpos - q)
         gram = jac @ jac.T
-        gram.flat[::7] += DAMPING**2
+        gram.flat[:: gram.shape[0] + 1] += DAMPING**2  # + lambda^2 on the diagonal
         q = np.clip(q + jac.T @ np.linalg.solve(gram, err - jac @ z) + z, lo, hi)
         scratch.qpos[handle.arm_qpos_adr] = q
         mujoco.mj_kinematics(model, scratch)
