@@ -214,6 +214,9 @@ def main(argv=None) -> int:
                 "peak_rss_mib": report["memory"]["peak_rss_mib_max"],
                 "mem_growth_pct": max(growth, default=float("nan")),
                 "finalize_s": report["timings"]["finalize_s"],
+                "busy_share": report["utilization"]["busy_share"],
+                # A worker's own speed while inside shards (steps per busy second), the mean over workers.
+                "busy_steps_per_s": float(np.mean([p["frames_per_busy_s"] for p in report["utilization"]["per_process"].values()])),
             })
     finally:
         if args.out is None:
@@ -232,12 +235,14 @@ def main(argv=None) -> int:
           f"{enc_ms / job_ms:.0%} of the {min(reports)}-worker job's {job_ms:.1f} ms per step "
           f"-> {bound_enc_steps_per_s:.1f} steps/s for physics + rendering + encoding")
     header = ["workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound",
-              "ratio_to_bound+encode", "ratio_to_own_render", "peak_rss_MiB", "mem_growth_%", "finalize_s"]
+              "ratio_to_bound+encode", "ratio_to_own_render", "peak_rss_MiB", "mem_growth_%", "finalize_s",
+              "busy_share", "steps/busy_s/worker"]
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(f"{r['workers']} | {r['episodes']} | {r['success']:.0%} | {r['eps_per_h_per_core']:.0f} | {r['steps_per_s']:.1f} | "
-              f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['ratio_to_bound_with_encoding']:.2f} | {r['ratio_to_own']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f}")
+              f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['ratio_to_bound_with_encoding']:.2f} | {r['ratio_to_own']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f} | "
+              f"{r['busy_share']:.3f} | {r['busy_steps_per_s']:.1f}")
     for workers, report in sorted(reports.items()):
         for proc, p in sorted(report["memory"]["per_process"].items()):
             trace = p["rss_mib_by_shard"]
@@ -249,6 +254,11 @@ def main(argv=None) -> int:
               + (f"; differ: {', '.join(differ[:5])}" if differ else "") + ")")
     by_w = {r["workers"]: r for r in rows}
     scaling = by_w[2]["steps_per_s"] / by_w[1]["steps_per_s"] if 1 in by_w and 2 in by_w else float("nan")
+    if 1 in by_w and 2 in by_w:
+        # Scaling = 2 x (busy share ratio) x (per-worker speed ratio): scheduling vs the cores slowing each other.
+        sched = by_w[2]["busy_share"] / by_w[1]["busy_share"]
+        speed = by_w[2]["busy_steps_per_s"] / by_w[1]["busy_steps_per_s"]
+        print(f"scaling {scaling:.2f}x = 2 x {sched:.3f} (busy share, 2 vs 1 worker) x {speed:.3f} (a worker's own speed, 2 vs 1)")
     ratio = by_w[min(by_w)]["ratio_to_bound"]
     measured = [r["mem_growth_pct"] for r in rows if r["mem_growth_pct"] == r["mem_growth_pct"]]
     growth = max(measured, default=float("nan"))

@@ -67,8 +67,9 @@ def evaluate_episode_pinned(*args) -> dict[str, Any]:
 
 def evaluate_episode(cfg: dict[str, Any], h: str, index: int, video_dir: str | None, video_first: int) -> dict[str, Any]:
     """Run one evaluation episode (in a Ray worker); returns its result row for the report."""
-    from simfarm.farm.shard import get_runner
+    from simfarm.farm.shard import get_runner, tune_malloc
 
+    tune_malloc()  # a long-lived worker, like a generation worker
     runner, _ = get_runner("simfarm.evaluation.runner:make_eval_runner", cfg, h)
     base = {
         "episode_index": index,

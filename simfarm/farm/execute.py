@@ -262,7 +262,8 @@ def run_job(
 
         finalize(kind, store.root, shard_dirs, fs=store.fs)
     finalize_s = time.perf_counter() - t0
-    report = _job_report(c, h, ordered, len(pending), now, resumed, workers, run_s, ray_init_s, finalize_s, t_start)
+    ran_now = [results[s.index] for s in pending if s.index in results]
+    report = _job_report(c, h, ordered, ran_now, now, resumed, workers, run_s, ray_init_s, finalize_s, t_start)
     store.write_job(report)
     if store.local:
         store.collect_garbage({r.name: r.to_dict() for r in ordered})
@@ -377,7 +378,7 @@ def _content(c: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in c.items() if k not in NON_CONTENT_KEYS}
 
 
-def _job_report(c, h, ordered: list[ShardResult], shards_run: int, now: JobProgress, resumed: JobProgress, workers, run_s, ray_init_s, finalize_s, t_start) -> dict[str, Any]:
+def _job_report(c, h, ordered: list[ShardResult], ran_now: list[ShardResult], now: JobProgress, resumed: JobProgress, workers, run_s, ray_init_s, finalize_s, t_start) -> dict[str, Any]:
     total = JobProgress(total=now.total)
     failures = []
     for r in ordered:
@@ -403,7 +404,7 @@ def _job_report(c, h, ordered: list[ShardResult], shards_run: int, now: JobProgr
         "success_rate": total.successes / total.done if total.done else 0.0,
         "success_rate_of_completed": total.successes / (total.done - total.failed) if total.done > total.failed else 0.0,
         "failures": failures,
-        "shards": {"total": len(ordered), "run_this_session": shards_run, "resumed": len(ordered) - shards_run},
+        "shards": {"total": len(ordered), "run_this_session": len(ran_now), "resumed": len(ordered) - len(ran_now)},
         "timings": {
             "ray_init_s": ray_init_s,
             "run_s": run_s,
@@ -415,8 +416,33 @@ def _job_report(c, h, ordered: list[ShardResult], shards_run: int, now: JobProgr
             "frames_per_s": now.frames / run_s if run_s > 0 and ran else 0.0,
             "episodes_per_hour_per_worker": 3600.0 * ran / run_s / workers if run_s > 0 and ran else 0.0,
         },
+        "utilization": worker_utilization(ran_now, workers, run_s),
         "memory": worker_memory(ordered),
         "versions": versions(),
+    }
+
+
+def worker_utilization(ran_now: list[ShardResult], workers: int, run_s: float) -> dict[str, Any]:
+    """How much of the run the workers spent inside shards, and how fast each was while it did.
+
+    `busy_share` is the shards' summed wall time over workers x run time: what is missing went to
+    starting worker processes, the driver's scheduling and the job's tail (workers idle while the
+    last shards finish). `frames_per_busy_s` per process is the worker's own speed, so a scaling
+    loss can be told apart from a scheduling loss.
+    """
+    procs: dict[str, dict[str, Any]] = {}
+    for r in ran_now:
+        p = procs.setdefault(f"{r.host}:{r.pid}", {"shards": 0, "busy_s": 0.0, "frames": 0, "runner_setup_s": 0.0})
+        p["shards"] += 1
+        p["busy_s"] += r.wall_time_s
+        p["frames"] += sum(e.length for e in r.episodes)
+        p["runner_setup_s"] += r.runner_setup_s
+    for p in procs.values():
+        p["frames_per_busy_s"] = p["frames"] / p["busy_s"] if p["busy_s"] > 0 else 0.0
+    busy = sum(p["busy_s"] for p in procs.values())
+    return {
+        "busy_share": busy / (workers * run_s) if workers and run_s > 0 else 0.0,
+        "per_process": procs,
     }
 
 
@@ -483,6 +509,7 @@ def print_summary(report: dict[str, Any], file=sys.stderr) -> None:
         ("workers", report["workers"]),
         ("episodes/s", f"{tp['episodes_per_s']:.2f}"),
         ("frames/s", f"{tp['frames_per_s']:.1f}"),
+        ("workers busy", f"{report['utilization']['busy_share']:.0%} of the run (the rest: worker start, scheduling, the job's tail)"),
         ("wall time", f"{tm['total_s']:.1f} s (ray init {tm['ray_init_s']:.1f} s, run {tm['run_s']:.1f} s, finalize {tm['finalize_s']:.1f} s)"),
     ]
     width = max(len(k) for k, _ in rows)

@@ -137,6 +137,7 @@ def run_shard(task: ShardTask, on_episode: Callable[[EpisodeRecord], None] | Non
     returned without running anything, so a shard is never produced twice.
     """
     t0 = time.perf_counter()
+    tune_malloc()
     for key, value in task.worker_env.items():
         os.environ.setdefault(key, str(value))
     store = JobStore(task.output)
@@ -211,11 +212,13 @@ def run_shard(task: ShardTask, on_episode: Callable[[EpisodeRecord], None] | Non
 
 
 @functools.lru_cache(maxsize=1)
-def _malloc_trim():
+def _glibc():
+    """glibc, for its malloc controls; None where the C library is not glibc."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to call
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
         return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
 def release_free_memory() -> None:
@@ -227,9 +230,36 @@ def release_free_memory() -> None:
     Trimming after each shard keeps it flat (~240 MiB) for a few ms per shard; trimming after
     every episode would re-fault 20 MB of pages per episode.
     """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+# mallopt parameters (glibc's malloc.h) and the values a worker sets.
+M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
+WORKER_MMAP_THRESHOLD = 1 << 20
+WORKER_ARENA_MAX = 2
+
+
+@functools.lru_cache(maxsize=1)
+def tune_malloc() -> bool:
+    """Keep a long-lived worker's heap from fragmenting (glibc; once per process; False elsewhere).
+
+    Measured in a Ray worker over 600 episodes, with `malloc_trim` after every shard: the memory
+    malloc hands out stayed flat (~200 MiB) while the free memory it kept in its arenas grew from
+    200 to 400 MiB and resident memory followed, noisily. Two glibc defaults cause it:
+    - the mmap threshold adapts: once a large block (an episode's stacked frames, 15 MB) is freed,
+      blocks up to that size come from the heap, where they leave holes between small live ones;
+    - every thread that allocates may get its own arena (a Ray worker has ~60 threads).
+    A fixed 1 MiB threshold (large blocks are mapped and unmapped, so they never fragment the heap)
+    and at most two arenas took the worker's peak RSS from 680 to 513 MiB and its post-shard RSS
+    spread from ±6% to ±3%, at the same throughput (two concurrent 600-episode jobs).
+    """
+    libc = _glibc()
+    if libc is None:
+        return False
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)) & bool(libc.mallopt(M_ARENA_MAX, WORKER_ARENA_MAX))
 
 
 def current_rss_mib() -> float:

@@ -129,6 +129,10 @@ def test_job_report_has_timings_throughput_and_versions(ray_session, tmp_path):
     assert set(on_disk["versions"]) == {"simfarm", "mujoco", "ray", "python"}
     assert on_disk["throughput"]["episodes_per_s"] > 0 and on_disk["throughput"]["frames_per_s"] > 0
     assert on_disk["timings"]["run_s"] > 0 and on_disk["workers"] == 2
+    # Utilization: every frame run is attributed to a worker process, which was busy part of the run.
+    util = on_disk["utilization"]
+    assert sum(p["frames"] for p in util["per_process"].values()) == on_disk["episodes"]["frames_kept"]
+    assert 0 < util["busy_share"] <= 1 and all(p["frames_per_busy_s"] > 0 for p in util["per_process"].values())
     # Workers pin themselves to distinct CPUs of this machine (cluster.pin_cpus, on by default).
     import os
 

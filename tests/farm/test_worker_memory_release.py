@@ -36,3 +36,38 @@ def test_evaluation_workers_release_memory_every_n_episodes(monkeypatch):
     done = [runner.release_free_memory_every(3) for _ in range(7)]
     assert done == [False, False, True, False, False, True, False]
     assert len(calls) == 2
+
+
+TUNE_SCRIPT = """
+import ctypes, sys
+import numpy as np
+from simfarm.farm.shard import tune_malloc
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+if sys.argv[1] == "tuned":
+    assert tune_malloc() is True
+mapped = []
+for _ in range(3):  # a 4 MiB block, freed: the next one of the same size is mapped again only when tuned
+    block = np.ones(4 << 20, np.uint8)
+    mapped.append(libc.mallinfo2().hblks)
+    del block
+print(mapped[0], mapped[-1])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's (Linux); elsewhere tune_malloc is a no-op")
+@pytest.mark.parametrize("mode", ["default", "tuned"])
+def test_tuned_workers_map_large_blocks_instead_of_growing_the_heap(mode):
+    out = subprocess.run([sys.executable, "-c", TUNE_SCRIPT, mode], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    first, last = map(int, out.stdout.split())
+    # glibc's default raises its mmap threshold once a mapped block is freed, so the same block then
+    # comes from the heap (fewer mapped blocks); tuned, the threshold stays at 1 MiB.
+    if mode == "tuned":
+        assert last == first, (first, last)
+    else:
+        assert last < first, (first, last)
