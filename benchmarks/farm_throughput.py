@@ -12,7 +12,8 @@ CameraRenderer, which gives the same pixels with less work (it leaves out geoms 
 `ratio_to_own_render` is the farm against physics plus that, i.e. what everything else costs. It
 also times a bare encode of those frames with the job's video settings, and checks that the 1- and
 2-worker datasets are byte-identical. The last line is
-`ratio_to_bound=R scaling_2_workers=S mem_growth_pct=M`.
+`ratio_to_bound=R scaling_2_workers=S mem_growth_pct=M`; with `--rounds N` every job and the bound run N
+times, interleaved, and R and S are medians over the rounds (M is the largest growth of any worker).
 """
 
 from __future__ import annotations
@@ -161,6 +162,40 @@ def identical_outputs(a: str, b: str) -> tuple[bool, int, list[str]]:
     return not differ and bool(rels), len(rels), differ
 
 
+def round_rows(reports: dict[int, dict], bound: dict[str, float], n_cams: int) -> list[dict]:
+    """One table row per worker count of a round, against that round's bound."""
+    import numpy as np
+
+    bound_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"])
+    own_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["own_render_s"])
+    bound_enc_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"] + bound["encode_cpu_s"])
+    rows = []
+    for workers, report in sorted(reports.items()):
+        tp = report["throughput"]
+        mem = report["memory"]["per_process"]
+        # Growth once warm (job.json: worker_memory) is the trend of a worker's RSS after each shard;
+        # below 20 shards scene-to-scene variation (±10%) swamps any trend.
+        growth = [p["growth_after_warmup_pct"] for p in mem.values() if p["shards"] >= MIN_SHARDS_FOR_GROWTH]
+        rows.append({
+            "workers": workers,
+            "episodes": report["episodes"]["planned"],
+            "success": report["success_rate"],
+            "eps_per_h_per_core": tp["episodes_per_hour_per_worker"],
+            "steps_per_s": tp["frames_per_s"],
+            "frames_per_s": tp["frames_per_s"] * n_cams,
+            "ratio_to_bound": tp["frames_per_s"] / workers / bound_steps_per_s,
+            "ratio_to_bound_with_encoding": tp["frames_per_s"] / workers / bound_enc_steps_per_s,
+            "ratio_to_own": tp["frames_per_s"] / workers / own_steps_per_s,
+            "peak_rss_mib": report["memory"]["peak_rss_mib_max"],
+            "mem_growth_pct": max(growth, default=float("nan")),
+            "finalize_s": report["timings"]["finalize_s"],
+            "busy_share": report["utilization"]["busy_share"],
+            # A worker's own speed while inside shards (steps per busy second), the mean over workers.
+            "busy_steps_per_s": float(np.mean([p["frames_per_busy_s"] for p in report["utilization"]["per_process"].values()])),
+        })
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--episodes", type=int, default=20, help="episodes per run (the issue asks for 500 for memory growth)")
@@ -169,6 +204,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bound-episodes", type=int, default=20,
                     help="episodes replayed bare to measure the bound, spread evenly over the job's episodes")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat every job and the bound this many times, interleaved, and report medians "
+                         "(this VM's speed drifts by ±15%% within minutes, so one round's ratios are that noisy)")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp dir, deleted)")
     args = ap.parse_args(argv)
 
@@ -176,92 +214,85 @@ def main(argv=None) -> int:
 
     from simfarm.farm import run_job
 
+    worker_counts = [int(w) for w in args.workers.split(",")]
     scratch = args.out or tempfile.mkdtemp(prefix="simfarm-bench-")
-    rows = []
-    reports = {}
+    rounds: list[tuple[dict[int, dict], dict[str, float]]] = []
     try:
-        for workers in [int(w) for w in args.workers.split(",")]:
-            cfg = job_config(os.path.join(scratch, f"w{workers}"), workers, args.episodes, args.shard_size, args.seed)
-            report = run_job(cfg, show_progress=False)
-            reports[workers] = report
-        first = reports[min(reports)]
-        n_cams = len(first["config"]["cameras"])
-        n_bound = min(args.episodes, args.bound_episodes)
-        sample = sorted({int(round(x)) for x in np.linspace(0, args.episodes - 1, n_bound)})
-        bound = measure_bound(first["config"], episodes=sample, shard_size=args.shard_size)
-        bound_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"])
-        own_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["own_render_s"])
-        bound_enc_steps_per_s = bound["steps"] / (bound["physics_s"] + bound["render_s"] + bound["encode_cpu_s"])
+        for r in range(args.rounds):
+            reports: dict[int, dict] = {}
+            bound = None
+            for workers in worker_counts:
+                cfg = job_config(os.path.join(scratch, f"r{r}-w{workers}"), workers, args.episodes, args.shard_size, args.seed)
+                reports[workers] = run_job(cfg, show_progress=False)
+                if bound is None:
+                    # The bound right after the round's first job, so it sees the machine as the jobs did.
+                    n_bound = min(args.episodes, args.bound_episodes)
+                    sample = sorted({int(round(x)) for x in np.linspace(0, args.episodes - 1, n_bound)})
+                    bound = measure_bound(reports[workers]["config"], episodes=sample, shard_size=args.shard_size)
+            rounds.append((reports, bound))
+        first_reports = rounds[0][0]
         same = None
-        if 1 in reports and 2 in reports:
-            same = identical_outputs(reports[1]["output"], reports[2]["output"])
-        for workers, report in sorted(reports.items()):
-            tp = report["throughput"]
-            mem = report["memory"]["per_process"]
-            # Growth once warm (job.json: worker_memory) is the trend of a worker's RSS after each shard;
-            # below 20 shards scene-to-scene variation (±10%) swamps any trend.
-            growth = [p["growth_after_warmup_pct"] for p in mem.values() if p["shards"] >= MIN_SHARDS_FOR_GROWTH]
-            rows.append({
-                "workers": workers,
-                "episodes": report["episodes"]["planned"],
-                "success": report["success_rate"],
-                "eps_per_h_per_core": tp["episodes_per_hour_per_worker"],
-                "steps_per_s": tp["frames_per_s"],
-                "frames_per_s": tp["frames_per_s"] * n_cams,
-                "ratio_to_bound": tp["frames_per_s"] / workers / bound_steps_per_s,
-                "ratio_to_bound_with_encoding": tp["frames_per_s"] / workers / bound_enc_steps_per_s,
-                "ratio_to_own": tp["frames_per_s"] / workers / own_steps_per_s,
-                "peak_rss_mib": report["memory"]["peak_rss_mib_max"],
-                "mem_growth_pct": max(growth, default=float("nan")),
-                "finalize_s": report["timings"]["finalize_s"],
-                "busy_share": report["utilization"]["busy_share"],
-                # A worker's own speed while inside shards (steps per busy second), the mean over workers.
-                "busy_steps_per_s": float(np.mean([p["frames_per_busy_s"] for p in report["utilization"]["per_process"].values()])),
-            })
+        if 1 in first_reports and 2 in first_reports:
+            same = identical_outputs(first_reports[1]["output"], first_reports[2]["output"])
     finally:
         if args.out is None:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    print(f"bound (one core, same episodes replayed bare): physics {bound['physics_s'] / bound['steps'] * 1e3:.2f} ms/step "
-          f"({bound['substeps']} substeps), rendering {bound['render_s'] / bound['steps'] * 1e3:.2f} ms/step "
-          f"({n_cams} cameras) -> {bound_steps_per_s:.1f} steps/s; the same frames through simfarm's CameraRenderer "
-          f"{bound['own_render_s'] / bound['steps'] * 1e3:.2f} ms/step -> {own_steps_per_s:.1f} steps/s")
-    enc_ms = bound["encode_cpu_s"] / bound["steps"] * 1e3
-    job_ms = 1e3 / reports[min(reports)]["throughput"]["frames_per_s"] * min(reports)
-    rollout_ms = bound["rollout_s"] / bound["steps"] * 1e3
-    print(f"bare encoding of the same frames ({first['config']['writer']['video_codec']}, one file per camera and shard): "
-          f"{bound['encode_s'] / bound['steps'] * 1e3:.2f} ms/step wall, {enc_ms:.2f} ms/step CPU (all threads) = "
-          f"{enc_ms / rollout_ms:.0%} of the rollout ({rollout_ms:.1f} ms/step, EpisodeRunner.run in this process) and "
-          f"{enc_ms / job_ms:.0%} of the {min(reports)}-worker job's {job_ms:.1f} ms per step "
-          f"-> {bound_enc_steps_per_s:.1f} steps/s for physics + rendering + encoding")
-    header = ["workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound",
+    first = first_reports[min(first_reports)]
+    n_cams = len(first["config"]["cameras"])
+    header = ["round", "workers", "episodes", "success", "eps/h/core", "steps/s", "frames/s", "ratio_to_bound",
               "ratio_to_bound+encode", "ratio_to_own_render", "peak_rss_MiB", "mem_growth_%", "finalize_s",
               "busy_share", "steps/busy_s/worker"]
-    print(" | ".join(header))
-    print(" | ".join("---" for _ in header))
-    for r in rows:
-        print(f"{r['workers']} | {r['episodes']} | {r['success']:.0%} | {r['eps_per_h_per_core']:.0f} | {r['steps_per_s']:.1f} | "
-              f"{r['frames_per_s']:.1f} | {r['ratio_to_bound']:.2f} | {r['ratio_to_bound_with_encoding']:.2f} | {r['ratio_to_own']:.2f} | {r['peak_rss_mib']:.0f} | {r['mem_growth_pct']:.1f} | {r['finalize_s']:.2f} | "
-              f"{r['busy_share']:.3f} | {r['busy_steps_per_s']:.1f}")
-    for workers, report in sorted(reports.items()):
-        for proc, p in sorted(report["memory"]["per_process"].items()):
-            trace = p["rss_mib_by_shard"]
-            step = max(1, len(trace) // 12)
-            print(f"rss MiB by shard, {workers} worker(s), {proc}: " + " ".join(f"{v:.0f}" for v in trace[::step]))
+    lines = [" | ".join(header), " | ".join("---" for _ in header)]
+    ratios, scalings, growths = [], [], []
+    for r, (reports, bound) in enumerate(rounds):
+        n = bound["steps"]
+        bound_steps_per_s = n / (bound["physics_s"] + bound["render_s"])
+        enc_ms = bound["encode_cpu_s"] / n * 1e3
+        rollout_ms = bound["rollout_s"] / n * 1e3
+        job_ms = 1e3 / reports[min(reports)]["throughput"]["frames_per_s"] * min(reports)
+        print(f"round {r}: bound (one core, same episodes replayed bare): physics {bound['physics_s'] / n * 1e3:.2f} ms/step "
+              f"({bound['substeps']} substeps), rendering {bound['render_s'] / n * 1e3:.2f} ms/step ({n_cams} cameras) "
+              f"-> {bound_steps_per_s:.1f} steps/s; the same frames through simfarm's CameraRenderer "
+              f"{bound['own_render_s'] / n * 1e3:.2f} ms/step")
+        print(f"round {r}: bare encoding of the same frames ({first['config']['writer']['video_codec']}, one file per camera "
+              f"and shard): {bound['encode_s'] / n * 1e3:.2f} ms/step wall, {enc_ms:.2f} ms/step CPU (all threads) = "
+              f"{enc_ms / rollout_ms:.0%} of the rollout ({rollout_ms:.1f} ms/step, EpisodeRunner.run in this process) and "
+              f"{enc_ms / job_ms:.0%} of the {min(reports)}-worker job's {job_ms:.1f} ms per step")
+        rows = round_rows(reports, bound, n_cams)
+        for row in rows:
+            lines.append(f"{r} | {row['workers']} | {row['episodes']} | {row['success']:.0%} | {row['eps_per_h_per_core']:.0f} | "
+                         f"{row['steps_per_s']:.1f} | {row['frames_per_s']:.1f} | {row['ratio_to_bound']:.2f} | "
+                         f"{row['ratio_to_bound_with_encoding']:.2f} | {row['ratio_to_own']:.2f} | {row['peak_rss_mib']:.0f} | "
+                         f"{row['mem_growth_pct']:.1f} | {row['finalize_s']:.2f} | {row['busy_share']:.3f} | {row['busy_steps_per_s']:.1f}")
+        by_w = {row["workers"]: row for row in rows}
+        ratios.append(by_w[min(by_w)]["ratio_to_bound"])
+        growths += [row["mem_growth_pct"] for row in rows if row["mem_growth_pct"] == row["mem_growth_pct"]]
+        if 1 in by_w and 2 in by_w:
+            scaling = by_w[2]["steps_per_s"] / by_w[1]["steps_per_s"]
+            scalings.append(scaling)
+            # Scaling = 2 x (busy share ratio) x (per-worker speed ratio): scheduling vs the cores slowing each other.
+            sched = by_w[2]["busy_share"] / by_w[1]["busy_share"]
+            speed = by_w[2]["busy_steps_per_s"] / by_w[1]["busy_steps_per_s"]
+            print(f"round {r}: scaling {scaling:.2f}x = 2 x {sched:.3f} (busy share, 2 vs 1 worker) x {speed:.3f} "
+                  "(a worker's own speed, 2 vs 1)")
+    print("\n".join(lines))
+    for r, (reports, _) in enumerate(rounds):
+        for workers, report in sorted(reports.items()):
+            for proc, p in sorted(report["memory"]["per_process"].items()):
+                trace = p["rss_mib_by_shard"]
+                step = max(1, len(trace) // 12)
+                print(f"round {r}: rss MiB by shard, {workers} worker(s), {proc}: " + " ".join(f"{v:.0f}" for v in trace[::step]))
     if same is not None:
         ok, n, differ = same
         print(f"1- and 2-worker datasets byte-identical: {'yes' if ok else 'NO'} ({n} files compared"
               + (f"; differ: {', '.join(differ[:5])}" if differ else "") + ")")
-    by_w = {r["workers"]: r for r in rows}
-    scaling = by_w[2]["steps_per_s"] / by_w[1]["steps_per_s"] if 1 in by_w and 2 in by_w else float("nan")
-    if 1 in by_w and 2 in by_w:
-        # Scaling = 2 x (busy share ratio) x (per-worker speed ratio): scheduling vs the cores slowing each other.
-        sched = by_w[2]["busy_share"] / by_w[1]["busy_share"]
-        speed = by_w[2]["busy_steps_per_s"] / by_w[1]["busy_steps_per_s"]
-        print(f"scaling {scaling:.2f}x = 2 x {sched:.3f} (busy share, 2 vs 1 worker) x {speed:.3f} (a worker's own speed, 2 vs 1)")
-    ratio = by_w[min(by_w)]["ratio_to_bound"]
-    measured = [r["mem_growth_pct"] for r in rows if r["mem_growth_pct"] == r["mem_growth_pct"]]
-    growth = max(measured, default=float("nan"))
+    if len(rounds) > 1:
+        print(f"per round: ratio_to_bound {' '.join(f'{x:.2f}' for x in ratios)}; "
+              f"scaling {' '.join(f'{x:.2f}' for x in scalings)}; medians below")
+    ratio = float(np.median(ratios))
+    scaling = float(np.median(scalings)) if scalings else float("nan")
+    growth = max(growths, default=float("nan"))
     print(f"ratio_to_bound={ratio:.2f} scaling_2_workers={scaling:.2f} mem_growth_pct={growth:.1f}")
     return 0
 

@@ -57,19 +57,18 @@ def make_eval_runner(cfg: dict[str, Any]):
     return runner
 
 
-def evaluate_episode_pinned(*args) -> dict[str, Any]:
-    """evaluate_episode in a worker pinned to a free CPU of its node (cluster.pin_cpus)."""
-    from simfarm.farm.cpus import pin_to_free_cpu
+def evaluate_episode_in_worker(pin_cpu: bool, compact_heap: bool, *args) -> dict[str, Any]:
+    """evaluate_episode in a Ray worker set up as a generation worker is (cluster.pin_cpus, cluster.compact_heap)."""
+    from simfarm.farm.execute import prepare_worker
 
-    pin_to_free_cpu()
+    prepare_worker(pin_cpu, compact_heap)
     return evaluate_episode(*args)
 
 
 def evaluate_episode(cfg: dict[str, Any], h: str, index: int, video_dir: str | None, video_first: int) -> dict[str, Any]:
     """Run one evaluation episode (in a Ray worker); returns its result row for the report."""
-    from simfarm.farm.shard import get_runner, tune_malloc
+    from simfarm.farm.shard import get_runner
 
-    tune_malloc()  # a long-lived worker, like a generation worker
     runner, _ = get_runner("simfarm.evaluation.runner:make_eval_runner", cfg, h)
     base = {
         "episode_index": index,
@@ -157,13 +156,14 @@ def run_eval(cfg) -> dict[str, Any]:
     video_dir = out / "videos"
     if video_dir.exists():
         shutil.rmtree(video_dir)
-    remote = ray.remote(num_cpus=1)(evaluate_episode_pinned if options.pin_cpus else evaluate_episode)
+    remote = ray.remote(num_cpus=1)(evaluate_episode_in_worker)
     try:
         refs = []
         for combo in combos:
             combo = {**combo, "randomization_name": _preset_name(combo)}
             h = config_hash(combo)
-            refs += [remote.remote(combo, h, i, str(video_dir), int(c.get("videos", 0))) for i in range(int(combo["episodes"]))]
+            refs += [remote.remote(options.pin_cpus, options.compact_heap, combo, h, i, str(video_dir), int(c.get("videos", 0)))
+                     for i in range(int(combo["episodes"]))]
         results = _gather(refs)
     finally:
         if started:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # thread per worker, since the farm already runs one worker per core (NOTES.md "Threads").
 DEFAULT_WORKER_ENV = {"LP_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MUJOCO_GL": "egl"}
 DEFAULT_MAX_TASK_RETRIES = 3
+COMPACT_HEAP_DEFAULT = False  # on: peak RSS -25% for ~2% of CPU (benchmarks/README.md, "Memory per worker")
 
 
 @dataclass
@@ -81,6 +82,7 @@ class ClusterOptions:
     worker_env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_WORKER_ENV))
     include_dashboard: bool = False
     pin_cpus: bool = True  # each worker process pins itself to a free CPU of its node (simfarm.farm.cpus)
+    compact_heap: bool = COMPACT_HEAP_DEFAULT  # workers fix glibc's mmap threshold and cap its arenas (shard.tune_malloc)
 
     @classmethod
     def from_config(cls, c: dict[str, Any]) -> ClusterOptions:
@@ -93,10 +95,11 @@ class ClusterOptions:
             raise ConfigError(f"cluster has unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
         env = {**DEFAULT_WORKER_ENV, **{k: str(v) for k, v in (raw.pop("worker_env", None) or {}).items()}}
         opts = cls(**{k: v for k, v in raw.items() if v is not None}, worker_env=env)
-        if not isinstance(opts.pin_cpus, bool):
-            from simfarm.errors import ConfigError
+        for key in ("pin_cpus", "compact_heap"):
+            if not isinstance(getattr(opts, key), bool):
+                from simfarm.errors import ConfigError
 
-            raise ConfigError(f"cluster.pin_cpus must be true or false, got {opts.pin_cpus!r}")
+                raise ConfigError(f"cluster.{key} must be true or false, got {getattr(opts, key)!r}")
         if not isinstance(opts.max_task_retries, int) or opts.max_task_retries < 0:
             from simfarm.errors import ConfigError
 
@@ -144,17 +147,26 @@ def init_ray(options: ClusterOptions, workers: int) -> bool:
     return True
 
 
+def prepare_worker(pin_cpu: bool, compact_heap: bool) -> None:
+    """Once per worker process (both calls are idempotent): its CPU and its heap settings."""
+    if pin_cpu:
+        from simfarm.farm.cpus import pin_to_free_cpu
+
+        pin_to_free_cpu()
+    if compact_heap:
+        from simfarm.farm.shard import tune_malloc
+
+        tune_malloc()
+
+
 def _make_remote(options: ClusterOptions):
     import ray
 
-    pin = options.pin_cpus
+    pin, compact = options.pin_cpus, options.compact_heap
 
     @ray.remote(num_cpus=1, max_retries=options.max_task_retries, retry_exceptions=False)
     def shard_task(task: ShardTask, progress) -> dict[str, Any]:
-        if pin:
-            from simfarm.farm.cpus import pin_to_free_cpu
-
-            pin_to_free_cpu()
+        prepare_worker(pin, compact)
         def report(record: EpisodeRecord) -> None:
             if progress is not None:
                 try:

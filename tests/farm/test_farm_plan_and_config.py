@@ -36,6 +36,7 @@ def test_plan_does_not_depend_on_worker_count(tmp_path):
         ({"cluster.max_task_retries": -1}, "cluster.max_task_retries"),
         ({"cluster.adress": "auto"}, "adress"),
         ({"cluster.pin_cpus": "yes"}, "cluster.pin_cpus"),
+        ({"cluster.compact_heap": 1}, "cluster.compact_heap"),
     ],
 )
 def test_bad_config_fails_before_any_worker_starts(tmp_path, overrides, key):

@@ -71,3 +71,14 @@ def test_tuned_workers_map_large_blocks_instead_of_growing_the_heap(mode):
         assert last == first, (first, last)
     else:
         assert last < first, (first, last)
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_workers_tune_malloc_only_when_cluster_compact_heap_is_on(monkeypatch, compact):
+    from simfarm.farm import execute, shard
+
+    calls = []
+    monkeypatch.setattr(shard, "tune_malloc", lambda: calls.append(1) or True)
+    execute.prepare_worker(pin_cpu=False, compact_heap=compact)
+    assert calls == ([1] if compact else [])
+    assert execute.ClusterOptions.from_config({}).compact_heap is execute.COMPACT_HEAP_DEFAULT
