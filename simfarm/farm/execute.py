@@ -165,18 +165,46 @@ def _make_remote(options: ClusterOptions):
     pin, compact = options.pin_cpus, options.compact_heap
 
     @ray.remote(num_cpus=1, max_retries=options.max_task_retries, retry_exceptions=False)
-    def shard_task(task: ShardTask, progress) -> dict[str, Any]:
+    def shard_task(task: ShardTask, progress, interval_s: float) -> dict[str, Any]:
         prepare_worker(pin, compact)
-        def report(record: EpisodeRecord) -> None:
-            if progress is not None:
-                try:
-                    progress.report.remote(record.index, record.status, record.success, record.length)
-                except Exception:  # progress is cosmetic; never fail a shard over it
-                    pass
-
-        return run_shard(task, on_episode=report).to_dict()
+        reporter = ProgressReporter(progress, interval_s)
+        try:
+            return run_shard(task, on_episode=reporter).to_dict()
+        finally:
+            reporter.flush()
 
     return shard_task
+
+
+def progress_interval_s(workers: int) -> float:
+    """How often a worker tells the progress actor about its episodes: every second, and less often
+    on big clusters so the one actor sees at most ~500 messages per second (32k workers: every 64 s;
+    the bar still moves with every finished shard)."""
+    return max(1.0, workers / 500.0)
+
+
+class ProgressReporter:
+    """A worker's episode records for the progress actor, sent in batches at most every `interval_s`."""
+
+    def __init__(self, progress, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.progress = progress
+        self.interval_s = interval_s
+        self.clock = clock
+        self.pending: list[tuple[int, str, bool, int]] = []
+        self.last = clock()
+
+    def __call__(self, record: EpisodeRecord) -> None:
+        self.pending.append((record.index, record.status, record.success, record.length))
+        if self.clock() - self.last >= self.interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending, self.last = self.pending, [], self.clock()
+        if batch and self.progress is not None:
+            try:
+                self.progress.report.remote(batch)
+            except Exception:  # progress is cosmetic; never fail a shard over it
+                pass
 
 
 def _make_progress_actor():
@@ -189,8 +217,9 @@ def _make_progress_actor():
         def __init__(self) -> None:
             self.records: dict[int, tuple[str, bool, int]] = {}
 
-        def report(self, index: int, status: str, success: bool, length: int) -> None:
-            self.records[index] = (status, success, length)
+        def report(self, batch: list[tuple[int, str, bool, int]]) -> None:
+            for index, status, success, length in batch:
+                self.records[index] = (status, success, length)
 
         def snapshot(self) -> dict[int, tuple[str, bool, int]]:
             return self.records
@@ -291,6 +320,7 @@ def _run_pending(c, h, store, pending, options, runner_factory, workers, max_fai
     progress = _make_progress_actor()
     factory = runner_factory if isinstance(runner_factory, str) else f"{runner_factory.__module__}:{runner_factory.__qualname__}"
     queue = deque(pending)
+    interval_s = progress_interval_s(workers)
     in_flight: dict[Any, ShardPlan] = {}
     bar = _progress_bar(resumed, show_progress)
     try:
@@ -305,7 +335,7 @@ def _run_pending(c, h, store, pending, options, runner_factory, workers, max_fai
                     runner_factory=factory,
                     worker_env=options.worker_env,
                 )
-                in_flight[shard_task.remote(task, progress)] = shard
+                in_flight[shard_task.remote(task, progress, interval_s)] = shard
             ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
             for ref in ready:
                 shard = in_flight.pop(ref)
@@ -365,10 +395,11 @@ def _update_bar(bar, resumed: JobProgress, live: JobProgress) -> None:
     if bar is None:
         return
     done = resumed.done + live.done
+    successes = resumed.successes + live.successes
+    # Postfix first: update() redraws the bar, which should show the counts it moved for.
+    bar.set_postfix(success=f"{successes / done:.0%}" if done else "-", failed=resumed.failed + live.failed, refresh=False)
     if done > bar.n:
         bar.update(done - bar.n)
-    successes = resumed.successes + live.successes
-    bar.set_postfix(success=f"{successes / done:.0%}" if done else "-", failed=resumed.failed + live.failed, refresh=False)
 
 
 def _budget_message(store, failed, max_failures, results, resumed, now, pending) -> str:

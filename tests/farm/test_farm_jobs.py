@@ -144,3 +144,41 @@ def _state(cfg):
     from simfarm.farm.execute import _content
 
     return {"config_hash": config_hash(cfg), "content": _content(cfg), "config": cfg}
+
+
+def test_live_progress_bar_shows_done_rate_eta_success_and_failures(ray_session, tmp_path, capsys):
+    cfg = job_config(tmp_path / "out", episodes=12, max_failures=5, **{"fake.fail": [3], "fake.unsuccessful": [5]})
+    report = run_job(cfg, runner_factory=FAKE_FACTORY, show_progress=True)
+    err = capsys.readouterr().err
+    bar = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("generate")]
+    assert bar, err
+    final = bar[-1]
+    assert "12/12" in final and "ep/s" in final and "<" in final  # done/total, rate, elapsed<ETA
+    assert "failed=1" in final and f"success={10 / 12:.0%}" in final, final
+    assert report["episodes"]["failed"] == 1
+    assert "simfarm generate: done" in err and "workers busy" in err  # the summary table follows the bar
+
+
+def test_workers_batch_their_progress_reports():
+    from simfarm.farm.execute import ProgressReporter, progress_interval_s
+    from simfarm.farm.shard import EpisodeRecord
+
+    sent = []
+
+    class Remote:
+        def remote(self, batch):
+            sent.append(list(batch))
+
+    class Actor:
+        report = Remote()
+
+    now = [0.0]
+    reporter = ProgressReporter(Actor(), interval_s=1.0, clock=lambda: now[0])
+    for i, t in enumerate([0.4, 0.8, 1.2, 1.5, 2.0, 2.3, 2.5]):
+        now[0] = t
+        reporter(EpisodeRecord(index=i, status="kept", success=True, length=5))
+    reporter.flush()
+    reporter.flush()  # nothing left: no empty message
+    # Sent once a second has passed since the last batch; the shard's end sends the rest.
+    assert [[r[0] for r in b] for b in sent] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert progress_interval_s(2) == 1.0 and progress_interval_s(32_000) == 64.0
