@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 # thread per worker, since the farm already runs one worker per core (NOTES.md "Threads").
 DEFAULT_WORKER_ENV = {"LP_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MUJOCO_GL": "egl"}
 DEFAULT_MAX_TASK_RETRIES = 3
+# The driver wakes when a shard finishes, and otherwise this often to refresh the live counts
+# (workers batch their episode reports once a second, so polling faster shows nothing new).
+DRIVER_POLL_S = 1.0
 COMPACT_HEAP_DEFAULT = False  # on: peak RSS -25% for ~2% of CPU (benchmarks/README.md, "Memory per worker")
 
 
@@ -336,7 +339,7 @@ def _run_pending(c, h, store, pending, options, runner_factory, workers, max_fai
                     worker_env=options.worker_env,
                 )
                 in_flight[shard_task.remote(task, progress, interval_s)] = shard
-            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
+            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=DRIVER_POLL_S)
             for ref in ready:
                 shard = in_flight.pop(ref)
                 try:
