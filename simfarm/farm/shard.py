@@ -262,7 +262,9 @@ def tune_malloc() -> bool:
     libc = _glibc()
     if libc is None:
         return False
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)) & bool(libc.mallopt(M_ARENA_MAX, WORKER_ARENA_MAX))
+    threshold_set = libc.mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD) == 1  # mallopt returns 1 on success
+    arenas_set = libc.mallopt(M_ARENA_MAX, WORKER_ARENA_MAX) == 1
+    return threshold_set and arenas_set
 
 
 def current_rss_mib() -> float:
