@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from simfarm.dataset.reader import LeRobotReader, open_dataset
+from simfarm.dataset.reader import Hdf5Reader, LeRobotReader, open_dataset
+from simfarm.errors import DatasetError
 
 
 def dataset_info(path: str | os.PathLike) -> dict[str, Any]:
     """Episodes, frames, duration, tasks, success rate, robots, programs and size on disk."""
     ds = open_dataset(path)
+    try:
+        return _info(ds, path)
+    except (KeyError, TypeError, ValueError) as exc:
+        # A hand-edited or foreign dataset lacking a field: name it instead of a traceback.
+        raise DatasetError(
+            f"{path}: cannot read its metadata ({type(exc).__name__}: {exc}); run `simfarm dataset validate {path}`"
+        ) from exc
+
+
+def _info(ds: LeRobotReader | Hdf5Reader, path: str | os.PathLike) -> dict[str, Any]:
     if isinstance(ds, LeRobotReader):
         rows = ds.simfarm_episodes
         fps = ds.fps
@@ -23,15 +35,12 @@ def dataset_info(path: str | os.PathLike) -> dict[str, Any]:
         root = ds.root
         codec = sorted({ds.info["features"][k]["info"]["video.codec"] for k in cameras})
     else:
-        rows = ds.simfarm_episodes()
+        rows = ds.simfarm_episodes
         with ds.open() as f:
             frames = int(f["data"].attrs.get("total", 0))
             episodes = len(f["data"])
-            first = f["data/demo_0/obs"] if episodes else {}
+            first = f["data/demo_0/obs"] if "demo_0/obs" in f["data"] else {}
             cameras = [k for k in first if k.endswith("_image")]
-        import json
-
-        with ds.open() as f:
             fps = json.loads(f["data"].attrs.get("env_args", "{}")).get("env_kwargs", {}).get("fps") or 0
         tasks = sorted({r.get("instruction") or r.get("task") for r in rows})
         root = ds.path

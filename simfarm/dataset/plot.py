@@ -7,20 +7,24 @@ from pathlib import Path
 
 import numpy as np
 
+from simfarm.checks import writable_dir
 from simfarm.dataset.reader import LeRobotReader, column_to_numpy, open_dataset
+from simfarm.errors import DatasetError
 
 
 def plot_dataset(path: str | os.PathLike, out_dir: str | os.PathLike, strip_episodes: int = 3,
                  strip_frames: int = 6) -> list[Path]:
     """Write episode_lengths.png, success_by_task.png, actions.png, states.png, frames.png; return their paths."""
+    out = writable_dir("out", out_dir)
+    ds = open_dataset(path)
+    if ds.num_episodes == 0:
+        raise DatasetError(f"{path} holds no episodes to plot")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    ds = open_dataset(path)
     written: list[Path] = []
 
     if isinstance(ds, LeRobotReader):
@@ -32,7 +36,7 @@ def plot_dataset(path: str | os.PathLike, out_dir: str | os.PathLike, strip_epis
                   if "observation.state" in tables[0].column_names else None)
         names = {k: ds.info["features"][k].get("names") for k in ("action", "observation.state") if k in ds.info["features"]}
     else:
-        rows = ds.simfarm_episodes()
+        rows = ds.simfarm_episodes
         with ds.open() as f:
             demos = ds.demo_names(f)
             lengths = np.array([int(f[f"data/{n}"].attrs["num_samples"]) for n in demos])

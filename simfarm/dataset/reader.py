@@ -18,7 +18,9 @@ from simfarm.errors import DatasetError
 
 def detect_format(path: str | os.PathLike) -> str:
     """"lerobot" (meta/info.json) or "hdf5" (data.hdf5 or a .hdf5 file); DatasetError otherwise."""
-    p = Path(path)
+    p = Path(os.path.expanduser(os.fspath(path)))
+    if not p.exists():
+        raise DatasetError(f"{p} does not exist; give a LeRobot dataset folder (meta/info.json) or an HDF5 dataset (data.hdf5)")
     if p.is_file() and p.suffix in (".hdf5", ".h5"):
         return "hdf5"
     if (p / "meta" / "info.json").exists():
@@ -28,8 +30,9 @@ def detect_format(path: str | os.PathLike) -> str:
     raise DatasetError(f"{p} is not a simfarm dataset: expected meta/info.json (LeRobot) or data.hdf5 (robomimic)")
 
 
-def open_dataset(path: str | os.PathLike):
-    """A LeRobotReader or Hdf5Reader for `path`."""
+def open_dataset(path: str | os.PathLike) -> LeRobotReader | Hdf5Reader:
+    """A LeRobotReader or Hdf5Reader for `path` (both offer `kind`, `root`, `num_episodes`,
+    `simfarm_episodes` and `episode_record`)."""
     return LeRobotReader(path) if detect_format(path) == "lerobot" else Hdf5Reader(path)
 
 
@@ -106,7 +109,23 @@ class LeRobotReader:
 
     @cached_property
     def simfarm_episodes(self) -> list[dict[str, Any]]:
+        """simfarm's own row per episode (seed, task, success, metadata JSON...), in episode order."""
         return _read_parquet(self.root / "meta" / "simfarm" / "episodes.parquet").to_pylist()
+
+    @property
+    def num_episodes(self) -> int:
+        return len(self.episodes)
+
+    def episode_record(self, episode_index: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        """(actions (T, A), physics states (T, D), metadata) of one episode; see `load_episode_record`."""
+        rows = self.episode_rows(episode_index)
+        actions = np.asarray(rows["action"], dtype=np.float32)
+        states = self.physics_states(episode_index)
+        sf = self.simfarm_episodes[episode_index]
+        metadata = _metadata(sf.get("metadata"), f"{self.root}: episode {episode_index}")
+        metadata["scene_spec"] = self.scene_spec(sf.get("scene_hash"))
+        metadata["dataset_episode_index"] = episode_index
+        return actions, states, metadata
 
     @cached_property
     def stats(self) -> dict[str, Any]:
@@ -161,6 +180,7 @@ class LeRobotReader:
         return frames
 
     def physics_states(self, episode_index: int) -> np.ndarray:
+        self.episode(episode_index)  # range check
         meta = self.simfarm_episodes[episode_index]
         table = _read_parquet(self.states_path(meta["states/chunk_index"], meta["states/file_index"]))
         col = table.column("physics_state").slice(meta["states/from_row"], meta["states/to_row"] - meta["states/from_row"])
@@ -177,15 +197,19 @@ class LeRobotReader:
 
 
 class Hdf5Reader:
-    """robomimic HDF5: data/demo_N groups."""
+    """robomimic HDF5: data/demo_N groups. Same interface as LeRobotReader where the formats meet."""
 
     kind = "hdf5"
 
     def __init__(self, path: str | os.PathLike):
         p = Path(path)
         self.path = p if p.is_file() else p / "data.hdf5"
+        self.root = self.path
         if not self.path.exists():
             raise DatasetError(f"{self.path} is missing")
+        with self.open() as f:
+            if not isinstance(f.get("data"), h5py.Group):
+                raise DatasetError(f"{self.path} is HDF5 but has no 'data' group: not a robomimic/simfarm dataset")
 
     def open(self) -> h5py.File:
         try:
@@ -194,11 +218,57 @@ class Hdf5Reader:
             raise DatasetError(f"{self.path} cannot be opened as HDF5: {exc}") from exc
 
     def demo_names(self, f: h5py.File) -> list[str]:
-        return sorted(f["data"].keys(), key=lambda n: int(n.split("_")[1]))
+        try:
+            return sorted(f["data"].keys(), key=lambda n: int(n.split("_")[1]))
+        except (IndexError, ValueError):
+            raise DatasetError(f"{self.path}: data holds groups not named demo_N: {sorted(f['data'].keys())[:5]}") from None
 
-    def simfarm_episodes(self) -> list[dict[str, Any]]:
+    @cached_property
+    def num_episodes(self) -> int:
         with self.open() as f:
-            return [json.loads(f[f"data/{n}"].attrs.get("simfarm", "{}")) for n in self.demo_names(f)]
+            return len(f["data"])
+
+    @cached_property
+    def simfarm_episodes(self) -> list[dict[str, Any]]:
+        """simfarm's own row per episode (the `simfarm` attribute of each demo), in episode order."""
+        with self.open() as f:
+            rows = []
+            for n in self.demo_names(f):
+                try:
+                    rows.append(json.loads(f[f"data/{n}"].attrs.get("simfarm", "{}")))
+                except json.JSONDecodeError as exc:
+                    raise DatasetError(f"{self.path}: data/{n} attribute 'simfarm' is not JSON: {exc}") from exc
+            return rows
+
+    def episode_record(self, episode_index: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        """(actions (T, A), physics states (T, D), metadata) of one episode; see `load_episode_record`."""
+        with self.open() as f:
+            name = f"demo_{episode_index}"
+            if name not in f["data"]:
+                raise DatasetError(
+                    f"episode {episode_index} is out of range; the dataset has {len(f['data'])} episodes (demo_0..)"
+                )
+            g = f["data"][name]
+            actions = g["actions"][()].astype(np.float32)
+            states = g["states"][()] if "states" in g else np.zeros((len(actions), 0))
+            try:
+                row = json.loads(g.attrs.get("simfarm", "{}"))
+            except json.JSONDecodeError as exc:
+                raise DatasetError(f"{self.path}: data/{name} attribute 'simfarm' is not JSON: {exc}") from exc
+            metadata = _metadata(row.get("metadata"), f"{self.path}: episode {episode_index}")
+            metadata["scene_spec"] = str(g.attrs.get("scene_spec", "")) or None
+            metadata["dataset_episode_index"] = episode_index
+            return actions, states, metadata
+
+
+def _metadata(text: str | None, where: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{where}: its simfarm metadata is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise DatasetError(f"{where}: its simfarm metadata is not a JSON object")
+    return value
 
 
 def load_episode_record(path: str | os.PathLike, episode_index: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
@@ -207,25 +277,4 @@ def load_episode_record(path: str | os.PathLike, episode_index: int) -> tuple[np
     `metadata` is the episode's full simfarm metadata (seed, config_hash, randomization...) with
     `scene_spec` (JSON string) restored from the dataset's scene store.
     """
-    ds = open_dataset(path)
-    if isinstance(ds, LeRobotReader):
-        rows = ds.episode_rows(episode_index)
-        actions = np.asarray(rows["action"], dtype=np.float32)
-        states = ds.physics_states(episode_index)
-        sf = ds.simfarm_episodes[episode_index]
-        metadata = json.loads(sf["metadata"])
-        metadata["scene_spec"] = ds.scene_spec(sf.get("scene_hash"))
-        metadata["dataset_episode_index"] = episode_index
-        return actions, states, metadata
-    with ds.open() as f:
-        name = f"demo_{episode_index}"
-        if name not in f["data"]:
-            raise DatasetError(f"{ds.path} has no data/{name}; it holds {len(f['data'])} demos")
-        g = f["data"][name]
-        actions = g["actions"][()].astype(np.float32)
-        states = g["states"][()] if "states" in g else np.zeros((len(actions), 0))
-        row = json.loads(g.attrs.get("simfarm", "{}"))
-        metadata = json.loads(row.get("metadata", "{}"))
-        metadata["scene_spec"] = str(g.attrs.get("scene_spec", "")) or None
-        metadata["dataset_episode_index"] = episode_index
-        return actions, states, metadata
+    return open_dataset(path).episode_record(episode_index)

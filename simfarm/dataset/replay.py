@@ -9,7 +9,6 @@ the recorded one. On the same machine and versions the divergence is exactly zer
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,22 +76,27 @@ def replay_episode(path: str, episode_index: int, env_cache: dict | None = None)
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0].startswith("-") or "=" in argv[0]:
-        print("usage: simfarm dataset replay PATH [episode=N] [tolerance=0]", file=sys.stderr)
-        return 2
-    path, options = argv[0], {}
-    for item in argv[1:]:
-        key, sep, value = item.partition("=")
-        if not sep or key not in ("episode", "tolerance"):
-            raise ConfigError(f"dataset replay: unknown option {item!r}; accepted: episode=N, tolerance=X")
-        options[key] = value
+    """`simfarm dataset replay PATH [episode=N] [tolerance=X]` (argv after `replay`)."""
+    from simfarm.dataset.cli import parse_args
+
+    return run_replay(parse_args("replay", argv))
+
+
+def run_replay(args: Any) -> int:
+    """Replay the parsed `args` (simfarm.dataset.cli.Args); every argument is checked before simulating."""
+    from simfarm.checks import integer
     from simfarm.dataset.reader import open_dataset
 
-    tolerance = float(options.get("tolerance", 0.0))
-    if "episode" in options:
-        episodes = [int(options["episode"])]
-    else:
-        episodes = list(range(len(open_dataset(path).simfarm_episodes)))
+    path, options = args.path, args.keys
+    tolerance = _tolerance(options.get("tolerance", "0"))
+    episode = integer("episode", options["episode"], minimum=0) if "episode" in options else None
+    ds = open_dataset(path)
+    n = ds.num_episodes
+    if n == 0:
+        raise DatasetError(f"{path} holds no episodes to replay")
+    if episode is not None and episode >= n:
+        raise ConfigError(f"episode: must be an integer in 0..{n - 1} (the dataset has {n} episodes), got {episode}")
+    episodes = [episode] if episode is not None else list(range(n))
     cache: dict = {}
     worst = 0.0
     print(f"{'episode':>8} {'steps':>6} {'max_divergence':>15} {'first_step':>10} {'success rec/replay':>19}")
@@ -110,3 +114,13 @@ def main(argv: list[str]) -> int:
     verdict = "identical" if worst == 0 else ("within tolerance" if worst <= tolerance else "DIVERGED")
     print(f"replayed {len(episodes)} episode(s): largest state divergence {worst:.3e} ({verdict})")
     return 0 if worst <= tolerance else 1
+
+
+def _tolerance(text: str) -> float:
+    from simfarm.checks import number
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"tolerance: expected a number >= 0 (largest accepted state difference), got {text!r}") from None
+    return number("tolerance", value, minimum=0.0)
