@@ -12,4 +12,10 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+src"
 
+# Gymnasium's convention: importing the package registers its ids (`gym.make("simfarm/PickPlace-v0")`,
+# `gym.register_envs(simfarm)`). Cheap: it reads task config names and imports no MuJoCo.
+from simfarm.envs.registration import register_envs as _register_envs  # noqa: E402
+
+_register_envs()
+
 __all__ = ["__version__"]

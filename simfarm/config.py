@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,11 +29,12 @@ log = logging.getLogger(__name__)
 
 GROUPS = ("task", "robot", "scene", "randomization", "policy", "writer", "cluster")
 SHORTHANDS = {"robot": ("menagerie",), "policy": ("python", "onnx", "remote")}
-OBS_MODES = ("state", "rgb", "rgb+state")
 KEEP = ("all", "success")
 # Keys that say where or how fast a job runs, not what it produces: left out of the config hash so
 # the same data gets the same hash on a laptop and on a cluster.
 NON_CONTENT_KEYS = ("output", "overwrite", "workers", "cluster", "max_failures")
+# Keys simfarm itself adds to a resolved config (never typed by a user).
+INTERNAL_KEYS = ("randomization_name",)
 
 
 def expand_shorthands(overrides: Sequence[str]) -> list[str]:
@@ -69,13 +72,89 @@ def compose(config_name: str = "generate", overrides: Sequence[str] = ()) -> Dic
 
 
 def _as_config_error(exc: Exception, config_name: str) -> ConfigError:
-    # Hydra appends its search path to missing-option errors: noise for a user.
+    """Hydra's composition errors as one simfarm line: the key, what is accepted, the closest match."""
+    import re
+
     msg = str(exc).split("Config search path")[0].strip()
-    if "Could not override" in msg or "Key '" in msg and "not in struct" in msg:
-        base = OmegaConf.load(configs_dir() / f"{config_name}.yaml")
-        keys = sorted({k for k in base if k != "defaults"} | set(GROUPS))
-        return ConfigError(f"{msg.splitlines()[0]}\naccepted keys: {', '.join(keys)}")
-    return ConfigError(msg)
+    missing = re.search(r"Could not find '([^/']+)/([^']*)'", msg)
+    if missing:
+        group, option = missing.groups()
+        return ConfigError(_unknown(group, option, group_options(group), what="option"))
+    override = re.search(r"Could not override '([^']+)'", msg) or re.search(r"Key '([^']+)' is not in struct", msg)
+    if override:
+        key = override.group(1)
+        group, _, sub = key.partition(".")
+        if sub and group in GROUPS:
+            return ConfigError(_unknown(key, sub, _group_keys(config_name, group), what="key"))
+        return ConfigError(_unknown(key, key, accepted_keys(config_name), what="key"))
+    lines = [line.strip() for line in msg.splitlines() if line.strip()]
+    return ConfigError(" ".join(lines[:2]) if lines else type(exc).__name__)
+
+
+def _unknown(key: str, value: str, accepted: Sequence[str], what: str) -> str:
+    from simfarm.checks import did_you_mean
+
+    return f"{key}: unknown {what} {value!r}{did_you_mean(value, accepted)}; accepted: {', '.join(accepted)}"
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group (configs/<group>/*.yaml)."""
+    return sorted(p.stem for p in (configs_dir() / group).glob("*.yaml"))
+
+
+def accepted_keys(config_name: str = "generate") -> list[str]:
+    """Top-level keys of configs/<config_name>.yaml (with the configs it extends) and the groups."""
+    keys: set[str] = set(GROUPS)
+    for name in _config_chain(config_name):
+        keys |= {str(k) for k in OmegaConf.load(configs_dir() / f"{name}.yaml") if k != "defaults"}
+    return sorted(keys)
+
+
+def _config_chain(config_name: str) -> list[str]:
+    """configs/<name>.yaml and the top-level configs in its defaults list (eval extends generate)."""
+    chain, todo = [], [config_name]
+    while todo:
+        name = todo.pop()
+        if name in chain or not (configs_dir() / f"{name}.yaml").exists():
+            continue
+        chain.append(name)
+        for entry in OmegaConf.load(configs_dir() / f"{name}.yaml").get("defaults", []):
+            if isinstance(entry, str) and entry != "_self_":
+                todo.append(entry)
+    return chain
+
+
+def _group_keys(config_name: str, group: str) -> list[str]:
+    try:
+        composed = compose(config_name)
+    except ConfigError:
+        return []
+    section = composed.get(group)
+    return sorted(str(k) for k in section) if isinstance(section, DictConfig) else []
+
+
+def precheck_overrides(config_name: str, overrides: Sequence[str]) -> None:
+    """Compose each value of each override once, so every mistake in a command line (a sweep's too)
+    is one simfarm ConfigError before Hydra's own entry point prints its multi-line errors."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    overrides = [o for o in overrides if not o.startswith("hydra")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as exc:
+        raise _as_config_error(exc, config_name) from None
+    sweeps = [k for k, o in enumerate(parsed) if o.is_sweep_override()]
+    base = [o.input_line if not o.is_sweep_override() else _with_value(o, next(iter(o.sweep_string_iterator())))
+            for o in parsed]
+    compose(config_name, base)
+    for k in sweeps:
+        for value in list(parsed[k].sweep_string_iterator())[1:]:
+            compose(config_name, [*base[:k], _with_value(parsed[k], value), *base[k + 1:]])
+
+
+def _with_value(override, value: str) -> str:
+    return f"{override.get_key_element()}={value}"
 
 
 class _open:
@@ -110,28 +189,37 @@ def _require(cond: bool, key: str, msg: str) -> None:
         raise ConfigError(f"{key}: {msg}")
 
 
-def validate(cfg: DictConfig | dict) -> None:
-    """Fail fast, before any worker starts, naming the key and the accepted values."""
-    c = to_dict(cfg)
-    _require(isinstance(c.get("seed"), int) and c["seed"] >= 0, "seed", f"must be an integer >= 0, got {c.get('seed')!r}")
-    _require(isinstance(c.get("episodes"), int) and c["episodes"] >= 1, "episodes", f"must be an integer >= 1, got {c.get('episodes')!r}")
-    for key in ("workers", "shard_size", "control_hz"):
-        if key in c:
-            _require(isinstance(c[key], int) and c[key] >= 1, key, f"must be an integer >= 1, got {c[key]!r}")
-    if "max_failures" in c:
-        _require(isinstance(c["max_failures"], int) and c["max_failures"] >= 0, "max_failures", f"must be an integer >= 0, got {c['max_failures']!r}")
-    _require(c.get("obs_mode") in OBS_MODES, "obs_mode", f"got {c.get('obs_mode')!r}; accepted: {', '.join(OBS_MODES)}")
-    _require(c.get("keep", "all") in KEEP, "keep", f"got {c.get('keep')!r}; accepted: {', '.join(KEEP)}")
-    size = c.get("camera_size")
-    _require(
-        isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and 16 <= v <= 4096 for v in size),
-        "camera_size",
-        f"must be [height, width] with integers in 16..4096, got {size!r}",
-    )
-    _require(isinstance(c.get("cameras"), list), "cameras", f"must be a list of camera names, got {c.get('cameras')!r}")
-    from simfarm.seeding import split_code
+def validate(cfg: DictConfig | dict, config_name: str = "generate") -> None:
+    """Fail fast, before any worker starts, naming the key and the accepted values.
 
-    split_code(c.get("split", "train"))
+    The job-level keys are checked here; each stage checks its own part (`validate_config` of
+    robots, scene, tasks, randomization, policies, writers, envs), the env options by the same
+    rules the gymnasium env applies to its kwargs (simfarm.envs.options).
+    """
+    from simfarm import checks
+
+    c = to_dict(cfg)
+    accepted = accepted_keys(config_name)
+    for key in c:
+        if key not in accepted and key not in INTERNAL_KEYS:
+            raise ConfigError(_unknown(str(key), str(key), accepted, what="key"))
+    checks.integer("seed", c.get("seed"), 0)
+    checks.integer("episodes", c.get("episodes"), 1)
+    for key in ("workers", "shard_size"):
+        if key in c:
+            checks.integer(key, c[key], 1)
+    if "max_failures" in c:
+        checks.integer("max_failures", c["max_failures"], 0)
+    for key in ("overwrite", "pretty"):
+        if key in c:
+            checks.boolean(key, c[key])
+    checks.one_of("keep", c.get("keep", "all"), KEEP)
+    if "output" in c:
+        output = c["output"]
+        if not isinstance(output, str) or not output:
+            raise ConfigError(f"output: must be a folder path or URL (s3://bucket/prefix), got {output!r}")
+        if "://" not in output or output.startswith("file://"):
+            checks.writable_dir("output", output.removeprefix("file://"))
     for check in _component_checks():
         check(c)
 
@@ -158,6 +246,25 @@ def _component_checks() -> list[Callable[[dict], None]]:
     return checks
 
 
+# Hydra's own flags that take a value (`--cfg job`, `-cn eval`), left out of the override check.
+_HYDRA_FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+                           "--config-dir", "-cd", "--info", "-i", "--experimental-rerun"}
+
+
+def _overrides_only(argv: Sequence[str]) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            if "=" not in arg:
+                continue
+        if arg.startswith("-"):
+            skip = arg in _HYDRA_FLAGS_WITH_VALUE
+            continue
+        out.append(arg)
+    return out
+
+
 def hydra_main(config_name: str, argv: Sequence[str], job: Callable[[DictConfig], int | None]) -> int:
     """Run `job(cfg)` through Hydra's own entry point, so `-m` sweeps and `--cfg job` work.
 
@@ -167,9 +274,12 @@ def hydra_main(config_name: str, argv: Sequence[str], job: Callable[[DictConfig]
     import hydra
 
     argv = expand_shorthands(list(argv))
+    precheck_overrides(config_name, _overrides_only(argv))
+    # Hydra writes multirun.yaml into the sweep folder: a throwaway one, so nothing lands in the cwd.
+    sweep_dir = tempfile.mkdtemp(prefix="simfarm-hydra-")
     extra = [
         "hydra.run.dir=.",
-        "hydra.sweep.dir=.",
+        f"hydra.sweep.dir={sweep_dir}",
         "hydra.sweep.subdir=.",
         "hydra.output_subdir=null",
         "hydra/job_logging=none",
@@ -183,7 +293,7 @@ def hydra_main(config_name: str, argv: Sequence[str], job: Callable[[DictConfig]
         try:
             codes.append(int(job(cfg) or 0))
         except SimfarmError as exc:
-            print(f"simfarm: error: {exc}", file=sys.stderr)
+            print(f"simfarm {config_name}: error: {exc}", file=sys.stderr)
             codes.append(2)
 
     main = hydra.main(config_path=str(configs_dir()), config_name=config_name, version_base="1.3")(_run)
@@ -195,4 +305,5 @@ def hydra_main(config_name: str, argv: Sequence[str], job: Callable[[DictConfig]
         return int(exc.code or 0) or 2
     finally:
         sys.argv = saved
+        shutil.rmtree(sweep_dir, ignore_errors=True)
     return max(codes, default=0)

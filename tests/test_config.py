@@ -18,12 +18,12 @@ def test_shorthands_expand_into_a_group_choice_and_its_parameter():
 
 
 def test_unknown_key_names_the_key_and_the_accepted_ones():
-    with pytest.raises(ConfigError, match=r"(?s)Could not override 'episdoes'.*accepted keys: .*episodes"):
+    with pytest.raises(ConfigError, match=r"^episdoes: unknown key 'episdoes' \(did you mean 'episodes'\?\); accepted: .*episodes"):
         C.compose("generate", ["episdoes=3"])
 
 
 def test_unknown_group_option_lists_the_available_ones():
-    with pytest.raises(ConfigError, match=r"(?s)task/juggle.*open_drawer.*pick_place.*push.*push_trolley"):
+    with pytest.raises(ConfigError, match=r"^task: unknown option 'juggle'; accepted: open_drawer, pick_place, push, push_trolley$"):
         C.compose("generate", ["task=juggle"])
 
 
@@ -33,7 +33,7 @@ def test_unknown_group_option_lists_the_available_ones():
         (["episodes=0"], "episodes: must be an integer >= 1"),
         (["obs_mode=depth"], "obs_mode: got 'depth'; accepted: state, rgb, rgb\\+state"),
         (["camera_size=[224]"], "camera_size: must be \\[height, width\\]"),
-        (["split=holdout"], "unknown split 'holdout'"),
+        (["split=holdout"], "split: got 'holdout'; accepted: train, test, valid"),
         (["task=push_trolley"], "push_trolley needs a mobile base; 'arm' has none"),
         (["task=pick_place", "robot=mobile_base"], "pick_place needs a robot with an arm"),
         (["robot=mobile_base", "task=push_trolley", "control_mode=ee_delta"], "control_mode"),

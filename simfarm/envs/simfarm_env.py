@@ -8,6 +8,7 @@ the same whichever process runs it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,18 +18,18 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from simfarm.checks import did_you_mean
+from simfarm.envs.cameras import CAMERA_ALIASES, default_cameras
+from simfarm.envs.options import check_env_options
 from simfarm.errors import ConfigError, TaskError
 from simfarm.seeding import episode_seeds
 from simfarm.seeding import scene_rng as scene_rng_for
 from simfarm.tasks import make_task
 from simfarm.tasks.base import TaskScene
 
-OBS_MODES = ("state", "rgb", "rgb+state")
 # A sampled scene the task cannot use (nothing graspable in reach, no free path...) is redrawn from
 # the same scene stream up to this many times before the episode fails.
 MAX_SCENE_ATTEMPTS = 20
-# Friendly camera names -> model camera names. Any other name is looked up as given.
-CAMERA_ALIASES = {"wrist": "robot/wrist_cam"}
 
 
 @dataclass
@@ -42,7 +43,7 @@ class EnvConfig:
     obs_mode: str = "state"
     control_mode: str | None = None
     control_hz: int = 10
-    cameras: tuple[str, ...] = ("workspace", "wrist")
+    cameras: tuple[str, ...] | None = None  # None: workspace + the robot's own (simfarm.envs.cameras)
     camera_size: tuple[int, int] = (224, 224)
     scene_resample_every: int = 1
     max_steps: int | None = None
@@ -61,7 +62,7 @@ class EnvConfig:
             obs_mode=cfg["obs_mode"],
             control_mode=cfg.get("control_mode"),
             control_hz=int(cfg["control_hz"]),
-            cameras=tuple(cfg["cameras"]),
+            cameras=cfg.get("cameras"),
             camera_size=tuple(cfg["camera_size"]),
             scene_resample_every=int(cfg.get("scene_resample_every", 1)),
             max_steps=cfg.get("max_steps"),
@@ -97,16 +98,15 @@ class SimfarmEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, config: EnvConfig | None = None, render_mode: str | None = None, **kwargs: Any):
-        config = config or EnvConfig()
+        config = dataclasses.replace(config) if config is not None else EnvConfig()
+        accepted = [f for f in EnvConfig.__dataclass_fields__ if f != "extra"]
         for key, value in kwargs.items():
-            if not hasattr(config, key) or key == "extra":
-                raise ConfigError(
-                    f"unknown env option {key!r}; accepted: "
-                    + ", ".join(f for f in EnvConfig.__dataclass_fields__ if f != "extra")
-                )
+            if key not in accepted:
+                raise ConfigError(f"unknown env option {key!r}{did_you_mean(key, accepted)}; accepted: {', '.join(accepted)}")
             setattr(config, key, value)
-        if config.obs_mode not in OBS_MODES:
-            raise ConfigError(f"obs_mode: got {config.obs_mode!r}; accepted: {', '.join(OBS_MODES)}")
+        # The same rules (and messages) as a job config's keys: simfarm.envs.options.
+        for key, value in check_env_options(dataclasses.asdict(config)).items():
+            setattr(config, key, value)
         if render_mode not in (None, "rgb_array"):
             raise ConfigError(f"render_mode: got {render_mode!r}; accepted: rgb_array")
         self.config = config
@@ -121,6 +121,8 @@ class SimfarmEnv(gym.Env):
         robot_cfg = {"name": config.robot} if isinstance(config.robot, str) else dict(config.robot)
         self.robot = make_robot(robot_cfg.pop("name"), **robot_cfg)
         self.task.check_robot(self.robot)
+        if config.cameras is None:
+            config.cameras = default_cameras(self.robot)
         self.scene_source = resolve_scene_source(config.scene)
         self.preset = load_preset(config.randomization)
         self.max_steps = int(config.max_steps or self.task.max_steps)
@@ -138,8 +140,9 @@ class SimfarmEnv(gym.Env):
         # (simfarm.rollout) never use that last frame; RL code that bootstraps from it keeps True.
         self.final_observation_images = True
 
-        # Build the first scene now so spaces are known (a fixed scene is built once for good).
-        self._ensure_scene(episode_seeds(0, 0, config.split))
+        # Build the first scene now so spaces are known (a fixed scene is built once for good),
+        # drawn exactly as reset draws it: a scene the task cannot use is redrawn.
+        self._setup_episode(0, 0, None, {})
         self.observation_space = self._make_observation_space()
         self.action_space = self.handle.action_space(self.control_mode)
 
@@ -239,28 +242,16 @@ class SimfarmEnv(gym.Env):
 
     # -- episode ------------------------------------------------------------------------------
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        """Start an episode.
+    def _setup_episode(self, seed: int, index: int, scene_spec, options: dict[str, Any]):
+        """Scene (drawn again while the task cannot use it), model randomization, robot and task reset.
 
-        options: `episode_index` (default: a counter since the last seed), `scene_spec` (a SceneSpec
-        to use instead of sampling, for replay), `randomization` (recorded values to re-apply).
+        Returns (seeds, applied randomization values, scene attempt). The constructor runs it too,
+        so an env whose first scene draw does not suit its task still builds.
         """
-        super().reset(seed=seed)
-        options = dict(options or {})
-        if seed is not None:
-            self._seed = int(seed)
-            self._episode_counter = 0
-        elif self._seed is None:
-            self._seed = int(self.np_random.integers(2**31))
-        index = int(options.get("episode_index", self._episode_counter))
-        self._episode_counter = index + 1
-        seeds = episode_seeds(self._seed, index, self.config.split)
-        t0 = time.perf_counter()
-        scene_spec = options.get("scene_spec")
         redraw = scene_spec is None and not self.scene_source.fixed
         for attempt in range(MAX_SCENE_ATTEMPTS if redraw else 1):
             # Fresh streams per attempt: an attempt's draws never depend on how far a failed one got.
-            seeds = episode_seeds(self._seed, index, self.config.split)
+            seeds = episode_seeds(seed, index, self.config.split)
             try:
                 self._ensure_scene(seeds, scene_spec, attempt)
             except TaskError as exc:
@@ -283,6 +274,25 @@ class SimfarmEnv(gym.Env):
                     raise TaskError(f"{exc} (after {attempt + 1} scene draw(s))") from exc
         forward_all(self.model, self.data)
 
+        return seeds, applied, attempt
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode.
+
+        options: `episode_index` (default: a counter since the last seed), `scene_spec` (a SceneSpec
+        to use instead of sampling, for replay), `randomization` (recorded values to re-apply).
+        """
+        super().reset(seed=seed)
+        options = dict(options or {})
+        if seed is not None:
+            self._seed = int(seed)
+            self._episode_counter = 0
+        elif self._seed is None:
+            self._seed = int(self.np_random.integers(2**31))
+        index = int(options.get("episode_index", self._episode_counter))
+        self._episode_counter = index + 1
+        t0 = time.perf_counter()
+        seeds, applied, attempt = self._setup_episode(self._seed, index, options.get("scene_spec"), options)
         self._sensor_rng = seeds.sensor
         self._timing = self.preset.make_timing(self.action_space, seeds.sensor)
         applied = {**applied, "timing": self._timing.values}

@@ -42,6 +42,10 @@ class Task(ABC):
     needs_arm: ClassVar[bool] = True
     needs_base: ClassVar[bool] = False
     default_control_mode: ClassVar[str] = "ee_delta"
+    # What `gymnasium.make("simfarm/<Task>-v0")` uses when no scene or robot is given: a scene
+    # that always holds what the task needs, and a robot that can do it.
+    default_scene: ClassVar[str] = "tabletop"
+    default_robot: ClassVar[str] = "arm"
     environment_state_names: ClassVar[tuple[str, ...]]
     # The task's options and their defaults; a config key outside these is an error.
     defaults: ClassVar[dict[str, Any]] = {}

@@ -29,6 +29,7 @@ def front_rotation(out_dir: np.ndarray) -> np.ndarray:
 
 class OpenDrawer(Task):
     name: ClassVar[str] = "open_drawer"
+    default_scene: ClassVar[str] = "kitchen"
     defaults: ClassVar[dict] = {"open_fraction": 0.6}
     environment_state_names: ClassVar[tuple[str, ...]] = (
         "drawer_opening_m",

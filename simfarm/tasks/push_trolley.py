@@ -66,6 +66,8 @@ def free_floor(spec, xy, clearance_m: float, ignore=()) -> bool:
 
 class PushTrolley(Task):
     name: ClassVar[str] = "push_trolley"
+    default_scene: ClassVar[str] = "kitchen"
+    default_robot: ClassVar[str] = "mobile_base"
     needs_arm: ClassVar[bool] = False
     needs_base: ClassVar[bool] = True
     default_control_mode: ClassVar[str] = "base_vel"

@@ -1,0 +1,73 @@
+"""Which camera names a job can use, known before any scene is built or any worker starts.
+
+A scene's cameras come from its SceneSpec (a room program gives `workspace` and one `overview_<k>`
+per room; a fixed scene lists its own); the robot adds `wrist` when it has a wrist camera. The
+driver samples the SceneSpec of the job's first episode (pure Python, no MuJoCo model) and checks
+the configured names against it, so a misspelt camera fails in one line instead of in a worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simfarm.checks import did_you_mean
+from simfarm.errors import ConfigError, SceneError
+
+# Friendly camera names -> model camera names. Any other name is looked up as given.
+CAMERA_ALIASES = {"wrist": "robot/wrist_cam"}
+
+
+def default_cameras(robot) -> tuple[str, ...]:
+    """`cameras: null`: the scene's workspace view plus the robot's own cameras (its wrist, if any)."""
+    return ("workspace", *robot_camera_names(robot)[:1])
+
+
+def robot_camera_names(robot) -> list[str]:
+    """The names a job may use for the robot's own cameras."""
+    wrist = getattr(getattr(robot, "layout", None), "wrist_camera", "")
+    return ["wrist", f"robot/{wrist}"] if wrist else []
+
+
+def scene_camera_names(spec) -> list[str]:
+    return [cam.name for cam in spec.cameras]
+
+
+def check_job_cameras(cfg: dict[str, Any]) -> None:
+    """ConfigError when an image job names a camera that neither its scenes nor its robot have."""
+    from simfarm.envs.options import check_cameras
+
+    if cfg.get("obs_mode", "state") == "state" or not cfg.get("scene") or not cfg.get("robot"):
+        return
+    from simfarm.robots import make_robot
+    from simfarm.scene import resolve_scene_source
+    from simfarm.seeding import scene_rng
+    from simfarm.tasks import make_task
+
+    robot_cfg = {"name": cfg["robot"]} if isinstance(cfg["robot"], str) else dict(cfg["robot"])
+    robot = make_robot(robot_cfg.pop("name"), **robot_cfg)
+    cameras = check_cameras(cfg["cameras"]) if cfg.get("cameras") is not None else default_cameras(robot)
+    source = resolve_scene_source(cfg["scene"])
+    task = make_task(cfg["task"]) if cfg.get("task") else None
+    request = task.scene_request(task.options) if task is not None else None
+    try:
+        spec = source.sample(scene_rng(int(cfg.get("seed", 0)), 0, cfg.get("split", "train")), robot=robot, request=request)
+    except SceneError:
+        return  # the first draw did not suit the task; the episode's own redraws will tell
+    known = [*robot_camera_names(robot), *scene_camera_names(spec)]
+    for cam in cameras:
+        if cam in known or _is_room_overview(cam, source):
+            continue
+        raise ConfigError(
+            f"cameras: unknown camera {cam!r}{did_you_mean(cam, known)}; "
+            f"robot {robot.name!r} in scene {source.name!r} has: {', '.join(known)}"
+        )
+
+
+def _is_room_overview(cam: str, source) -> bool:
+    """`overview_<k>` of a room program: present in scenes with more than k rooms."""
+    if source.fixed or not cam.startswith("overview_"):
+        return False
+    from simfarm.scene.catalog import load_program
+
+    suffix = cam[len("overview_"):]
+    return suffix.isdigit() and int(suffix) < load_program(source.program).room_count[1]
