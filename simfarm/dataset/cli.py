@@ -61,7 +61,7 @@ def parse_args(command: str, argv: list[str]) -> Args:
             key, _, value = arg.partition("=")
             if key not in usage.keys:
                 raise ConfigError(
-                    f"{where}: unknown key {key!r}{did_you_mean(key, usage.keys)}; accepted: {accepted}"
+                    f"{key}: unknown key {key!r} of {where}{did_you_mean(key, usage.keys)}; accepted: {accepted}"
                 )
             if key in keys:
                 raise ConfigError(f"{where}: key {key!r} given twice")

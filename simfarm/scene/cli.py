@@ -1,7 +1,7 @@
 """`simfarm scene sample|gallery [KEY=VALUE ...]`.
 
     simfarm scene sample [episode=0] [out=PATH.png] [xml=PATH.xml] [pretty=true] [GENERATE OVERRIDES ...]
-    simfarm scene gallery [n=16] [seed=0] [robot=arm] out=PATH.png
+    simfarm scene gallery [n=16] [seed=0] [robot=arm] [pretty=false] out=PATH.png
 
 `sample` reads the same Hydra config tree as `simfarm generate` (scene=, robot=, task=,
 randomization=, seed=, split=, scene_resample_every= ...) and prints the SceneSpec that episode
@@ -12,14 +12,21 @@ looked at before (or without) generating it. Only the JSON goes to stdout (logs 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
+from simfarm.checks import boolean, did_you_mean, integer, one_of, writable_file
 from simfarm.errors import ConfigError
 
 log = logging.getLogger("simfarm.scene")
 
 SAMPLE_KEYS = {"episode": "0", "out": "", "xml": "", "pretty": "true"}  # the rest are generate overrides
 GALLERY_KEYS = {"n": "16", "seed": "0", "robot": "arm", "out": "", "pretty": "false"}
+MAX_GALLERY_SCENES = 1024  # a contact sheet of more is unreadable (and minutes of rendering)
+USAGE = {
+    "sample": "simfarm scene sample [episode=N] [out=PATH.png] [xml=PATH.xml] [pretty=true|false] [GENERATE KEY=VALUE ...]",
+    "gallery": "simfarm scene gallery out=PATH.png [n=16] [seed=0] [robot=arm] [pretty=false]",
+}
 
 
 def _parse(argv: list[str], accepted: dict[str, str], command: str) -> dict[str, str]:
@@ -27,50 +34,67 @@ def _parse(argv: list[str], accepted: dict[str, str], command: str) -> dict[str,
     for arg in argv:
         key, sep, value = arg.partition("=")
         if not sep:
-            raise ConfigError(f"scene {command}: expected KEY=VALUE, got {arg!r}; keys: {', '.join(accepted)}")
+            raise ConfigError(f"scene {command}: expected KEY=VALUE, got {arg!r}; accepted keys: {', '.join(accepted)}")
         if key not in accepted:
-            raise ConfigError(f"scene {command}: unknown key {key!r}; accepted: {', '.join(accepted)}")
+            raise ConfigError(
+                f"{key}: unknown key {key!r} of scene {command}{did_you_mean(key, accepted)}; accepted: {', '.join(accepted)}"
+            )
         values[key] = value
     return values
 
 
-def _int(values: dict[str, str], key: str) -> int:
-    try:
-        return int(values[key])
-    except ValueError as exc:
-        raise ConfigError(f"{key}: expected an integer, got {values[key]!r}") from exc
+def _check_overrides(overrides: list[str]) -> None:
+    """Refuse flags, bare words and unknown keys with one line (with the sample keys among the
+    suggestions), before composing anything; Hydra checks the values."""
+    from simfarm.config import accepted_keys
 
-
-def _bool(values: dict[str, str], key: str) -> bool:
-    v = values[key].lower()
-    if v not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError(f"{key}: expected true or false, got {values[key]!r}")
-    return v in ("true", "1", "yes")
+    keys = accepted_keys("generate")
+    accepted = [*SAMPLE_KEYS, *(k for k in keys if k not in SAMPLE_KEYS)]
+    for arg in overrides:
+        if arg.startswith("-"):
+            raise ConfigError(f"scene sample: unknown flag {arg!r}; it takes KEY=VALUE arguments only ({USAGE['sample']})")
+        key, sep, _ = arg.partition("=")
+        if not sep and not arg.startswith("~"):
+            raise ConfigError(f"scene sample: expected KEY=VALUE, got {arg!r}; accepted keys: {', '.join(accepted)}")
+        top = re.split(r"[.@]", key.lstrip("+~"))[0]
+        if top not in keys:
+            raise ConfigError(f"{top}: unknown key {top!r}{did_you_mean(top, accepted)}; accepted: {', '.join(accepted)}")
 
 
 def main(argv: list[str]) -> int:
     """Entry point for `simfarm scene ...`; returns the exit code."""
-    if not argv or argv[0] in ("-h", "--help"):
+    from simfarm.paths import data_root
+
+    if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__.strip(), file=sys.stderr)
         return 0 if argv else 2
+    data_root()  # a wrong SIMFARM_ROOT fails every command the same way
     command, rest = argv[0], argv[1:]
+    if command not in USAGE:
+        raise ConfigError(f"scene: unknown subcommand {command!r}{did_you_mean(command, USAGE)}; accepted: sample, gallery")
+    if any(a in ("-h", "--help") for a in rest):
+        print(f"usage: {USAGE[command]}", file=sys.stderr)
+        return 0
     if command == "sample":
         own = [a for a in rest if a.partition("=")[0] in SAMPLE_KEYS]
         overrides = [a for a in rest if a.partition("=")[0] not in SAMPLE_KEYS]
         return _sample(_parse(own, SAMPLE_KEYS, command), overrides)
-    if command == "gallery":
-        return _gallery(_parse(rest, GALLERY_KEYS, command))
-    raise ConfigError(f"scene: unknown subcommand {command!r}; accepted: sample, gallery")
+    return _gallery(_parse(rest, GALLERY_KEYS, command))
 
 
 def _sample(values: dict[str, str], overrides: list[str]) -> int:
+    episode = integer("episode", values["episode"], minimum=0)
+    pretty = boolean("pretty", values["pretty"])
+    out = writable_file("out", values["out"], (".png",)) if values["out"] else None
+    xml = writable_file("xml", values["xml"], (".xml",)) if values["xml"] else None
+    _check_overrides(overrides)
+
     from simfarm.config import compose, to_dict, validate
     from simfarm.envs import EnvConfig, SimfarmEnv
     from simfarm.scene.builder import export_mjcf
 
     cfg = to_dict(compose("generate", [*overrides, "obs_mode=state"]))
     validate(cfg)
-    episode = _int(values, "episode")
     env = SimfarmEnv(EnvConfig.from_job(cfg))
     try:
         env.reset(seed=int(cfg["seed"]), options={"episode_index": episode})
@@ -79,12 +103,12 @@ def _sample(values: dict[str, str], overrides: list[str]) -> int:
         log.info("scene of episode %d (seed %d): %s, %d rooms, %d furniture, %d objects (hash %s)", episode,
                  cfg["seed"], env.scene_source.name, len(spec.rooms), len(spec.furniture), len(spec.objects),
                  spec.content_hash()[:12])
-        if values["xml"]:
-            log.info("wrote %s", export_mjcf(built, values["xml"]))
-        if values["out"]:
+        if xml is not None:
+            log.info("wrote %s", export_mjcf(built, xml))
+        if out is not None:
             from simfarm.scene.preview import render_preview
 
-            log.info("wrote %s", render_preview(built, values["out"], pretty=_bool(values, "pretty")))
+            log.info("wrote %s", render_preview(built, out, pretty=pretty))
     finally:
         env.close()
     sys.stdout.write(spec.to_json() + "\n")
@@ -92,11 +116,19 @@ def _sample(values: dict[str, str], overrides: list[str]) -> int:
 
 
 def _gallery(values: dict[str, str]) -> int:
+    n = integer("n", values["n"], minimum=1, maximum=MAX_GALLERY_SCENES)
+    seed = integer("seed", values["seed"], minimum=0)
+    pretty = boolean("pretty", values["pretty"])
+    if not values["out"]:
+        raise ConfigError(f"scene gallery: out=PATH.png is required; usage: {USAGE['gallery']}")
+    out = writable_file("out", values["out"], (".png",))
+    robot = values["robot"]
+    if not robot.startswith("menagerie:"):
+        from simfarm.robots import robot_names
+
+        one_of("robot", robot, robot_names())
+
     from simfarm.scene.preview import render_gallery
 
-    if not values["out"]:
-        raise ConfigError("scene gallery: out=PATH.png is required")
-    path = render_gallery(_int(values, "n"), values["out"], seed=_int(values, "seed"), robot=values["robot"],
-                          pretty=_bool(values, "pretty"))
-    log.info("wrote %s", path)
+    log.info("wrote %s", render_gallery(n, out, seed=seed, robot=robot, pretty=pretty))
     return 0

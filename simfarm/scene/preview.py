@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simfarm.checks import integer, writable_file
 from simfarm.render import CameraRenderer
 from simfarm.scene.builder import BuiltScene, build_scene
 from simfarm.scene.catalog import available_programs
@@ -23,8 +24,8 @@ def render_preview(built: BuiltScene, path_png: str | Path, size: tuple[int, int
     """Write a PNG with the `overview_0` and `workspace` views side by side; returns the path."""
     from PIL import Image
 
+    path = writable_file("out", path_png, (".png",))
     frames = render_views(built, ("overview_0", "workspace"), size, pretty)
-    path = Path(path_png)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.concatenate(frames, axis=1)).save(path)
     return path
@@ -35,6 +36,8 @@ def render_gallery(n: int, path_png: str | Path, seed: int = 0, robot: str = "ar
     """A contact sheet of `n` scenes cycling through the room programs (overview above workspace view)."""
     from PIL import Image, ImageDraw
 
+    n = integer("n", n, minimum=1)
+    path = writable_file("out", path_png, (".png",))
     programs = available_programs()
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
@@ -59,7 +62,6 @@ def render_gallery(n: int, path_png: str | Path, seed: int = 0, robot: str = "ar
     finally:
         if renderer is not None:
             renderer.close()
-    path = Path(path_png)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path)
     return path
