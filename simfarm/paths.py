@@ -13,11 +13,22 @@ def data_root() -> Path:
     """The folder holding procgen/, scenes/ and configs/.
 
     Order: $SIMFARM_ROOT, the source checkout beside the package (editable installs, CI),
-    then <prefix>/share/simfarm (a wheel install such as the Docker image).
+    then <prefix>/share/simfarm (a wheel install such as the Docker image). A SIMFARM_ROOT that
+    is set is used or refused, never skipped: silently reading another tree's configs would
+    generate other data than asked for.
     """
+    env_root = os.environ.get("SIMFARM_ROOT", "")
+    if env_root:
+        root = Path(os.path.expanduser(env_root))
+        missing = [d for d in ("procgen", "configs") if not (root / d).is_dir()]
+        if missing:
+            state = "does not exist" if not root.exists() else "is not a folder" if not root.is_dir() else f"lacks {', '.join(d + '/' for d in missing)}"
+            raise ConfigError(
+                f"SIMFARM_ROOT={env_root} {state}; it must be a folder holding procgen/ and configs/ "
+                "(a simfarm source checkout or <prefix>/share/simfarm), or unset it"
+            )
+        return root
     candidates = []
-    if os.environ.get("SIMFARM_ROOT"):
-        candidates.append(Path(os.environ["SIMFARM_ROOT"]))
     candidates.append(Path(__file__).resolve().parent.parent)
     candidates.append(Path(sys.prefix) / "share" / "simfarm")
     for root in candidates:
