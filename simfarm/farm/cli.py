@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 
 from omegaconf import DictConfig
@@ -15,11 +16,22 @@ RUNNER_FACTORY_ENV = "SIMFARM_RUNNER_FACTORY"
 
 
 def run_generate(cfg: DictConfig) -> int:
-    """Hydra job function: run (or resume) the generation job described by `cfg`."""
-    from simfarm.farm.execute import run_job
+    """Hydra job function: run (or resume) the generation job described by `cfg`.
+
+    Returns 0, or 130 after a Ctrl-C (workers cancelled, Ray shut down, one line saying how far
+    the job got); errors a user can cause propagate as SimfarmError.
+    """
+    from simfarm.farm.execute import EXIT_INTERRUPTED, JobInterrupted, run_job
 
     factory = os.environ.get(RUNNER_FACTORY_ENV) or DEFAULT_RUNNER_FACTORY
-    run_job(cfg, runner_factory=factory)
+    try:
+        run_job(cfg, runner_factory=factory)
+    except JobInterrupted as exc:
+        print(f"simfarm generate: {exc}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before the job's own handler was set
+        print("simfarm generate: interrupted; run the same command to resume", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
     return 0
 
 

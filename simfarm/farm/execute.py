@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import time
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from simfarm.errors import FarmError
-from simfarm.farm.plan import ShardPlan, plan_shards
+from simfarm.errors import ConfigError, FarmError, SimfarmError
+from simfarm.farm.plan import ShardPlan, ShardPlans, plan_shards
 from simfarm.farm.shard import (
     DEFAULT_RUNNER_FACTORY,
     EpisodeRecord,
@@ -32,7 +33,7 @@ from simfarm.farm.shard import (
     run_shard,
     writer_kind,
 )
-from simfarm.farm.state import JobStore, check_resumable
+from simfarm.farm.state import JOB_FILE, JobStore, check_resumable, finish_replacement
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class ClusterOptions:
     include_dashboard: bool = False
     pin_cpus: bool = True  # each worker process pins itself to a free CPU of its node (simfarm.farm.cpus)
     compact_heap: bool = COMPACT_HEAP_DEFAULT  # workers fix glibc's mmap threshold and cap its arenas (shard.tune_malloc)
+    oversubscribe: bool = False  # local Ray: allow more workers than this machine's CPUs
 
     @classmethod
     def from_config(cls, c: dict[str, Any]) -> ClusterOptions:
@@ -93,21 +95,25 @@ class ClusterOptions:
         known = set(cls.__dataclass_fields__)
         unknown = set(raw) - known
         if unknown:
-            from simfarm.errors import ConfigError
+            from simfarm.checks import did_you_mean
 
-            raise ConfigError(f"cluster has unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
+            hints = "".join(did_you_mean(k, known) for k in sorted(unknown))
+            raise ConfigError(f"cluster has unknown keys {sorted(unknown)}{hints}; accepted: {sorted(known)}")
         env = {**DEFAULT_WORKER_ENV, **{k: str(v) for k, v in (raw.pop("worker_env", None) or {}).items()}}
         opts = cls(**{k: v for k, v in raw.items() if v is not None}, worker_env=env)
-        for key in ("pin_cpus", "compact_heap"):
+        for key in ("pin_cpus", "compact_heap", "oversubscribe"):
             if not isinstance(getattr(opts, key), bool):
-                from simfarm.errors import ConfigError
-
                 raise ConfigError(f"cluster.{key} must be true or false, got {getattr(opts, key)!r}")
-        if not isinstance(opts.max_task_retries, int) or opts.max_task_retries < 0:
-            from simfarm.errors import ConfigError
-
+        if isinstance(opts.max_task_retries, bool) or not isinstance(opts.max_task_retries, int) or opts.max_task_retries < 0:
             raise ConfigError(f"cluster.max_task_retries must be an integer >= 0, got {opts.max_task_retries!r}")
+        if opts.num_cpus is not None and (isinstance(opts.num_cpus, bool) or not isinstance(opts.num_cpus, int) or opts.num_cpus < 1):
+            raise ConfigError(f"cluster.num_cpus must be null or an integer >= 1, got {opts.num_cpus!r}")
         return opts
+
+    @property
+    def starts_local_ray(self) -> bool:
+        """True when simfarm starts Ray on this machine itself (no address, not inside `ray job submit`)."""
+        return self.address is None and not os.environ.get("RAY_ADDRESS")
 
 
 def versions() -> dict[str, str]:
@@ -119,15 +125,74 @@ def versions() -> dict[str, str]:
     return {**rollout_versions(), "ray": ray.__version__}
 
 
-def prepare_job(cfg) -> tuple[dict[str, Any], str, list[ShardPlan], ClusterOptions]:
-    """Validate everything and plan the shards; raises ConfigError before any process starts."""
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 shard', '2 shards' (`many` for irregular plurals)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def prepare_job(cfg) -> tuple[dict[str, Any], str, ShardPlans, ClusterOptions]:
+    """Validate everything and plan the shards; raises ConfigError before any process starts.
+
+    The plan is lazy (`ShardPlans`): this costs the same for 10 episodes as for 10**13.
+    """
     from simfarm.config import config_hash, to_dict, validate
 
     c = to_dict(cfg)
     validate(c)
     options = ClusterOptions.from_config(c)
+    check_workers_fit(options, int(c.get("workers", 1)))
     shards = plan_shards(c["episodes"], int(c.get("shard_size", 5)))
     return c, config_hash(c), shards, options
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask: containers and `taskset` limits count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def check_workers_fit(options: ClusterOptions, workers: int) -> None:
+    """Refuse more workers than CPUs on the local Ray simfarm starts, unless asked for explicitly.
+
+    Oversubscribed workers share cores: every one runs slower and the job is no faster. Asking
+    for it (`cluster.oversubscribe=true`, or `cluster.num_cpus=` given) is allowed. A remote
+    cluster's CPUs are only known once joined (see `warn_if_cluster_too_small`).
+    """
+    if not options.starts_local_ray or options.oversubscribe or options.num_cpus is not None:
+        return
+    cpus = usable_cpus()
+    if workers > cpus:
+        raise ConfigError(
+            f"workers: {workers} is more than the {plural(cpus, 'CPU')} this machine lets simfarm use; "
+            f"use workers<={cpus}, or cluster.oversubscribe=true (or cluster.num_cpus=N) to run more workers than CPUs"
+        )
+
+
+def warn_if_cluster_too_small(workers: int) -> None:
+    """Once, after joining a cluster: say so when `workers` exceeds its CPUs (fewer shards run at once)."""
+    import ray
+
+    try:
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+    except Exception:  # the warning is advice; never fail a job over it
+        return
+    if workers > cpus:
+        log.warning(
+            "workers=%d but the Ray cluster has %s: at most %d shards run at once (the cluster's autoscaler may add more)",
+            workers, plural(cpus, "CPU"), cpus,
+        )
+
+
+# Ray's notice that it turned token authentication on by default (ray._private.authentication):
+# for the local Ray simfarm starts itself it says nothing the user can act on, on every job.
+_RAY_AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
+_RAY_AUTH_NOTICE = "Token authentication is enabled for this Ray cluster"
+
+
+class _DropRayAuthNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_RAY_AUTH_NOTICE)
 
 
 def init_ray(options: ClusterOptions, workers: int) -> bool:
@@ -135,19 +200,77 @@ def init_ray(options: ClusterOptions, workers: int) -> bool:
 
     address null: a fresh local Ray with `num_cpus` (default `workers`) CPUs, unless RAY_ADDRESS is
     set (as inside `ray job submit`), which joins that cluster. "auto" or HOST:PORT joins a cluster.
-    Token authentication stays as Ray configures it: simfarm never turns it off.
+    Token authentication stays as Ray configures it: simfarm never turns it off (for a local Ray it
+    only hides Ray's notice that it is on).
     """
     import ray
 
     if ray.is_initialized():
         return False
     common = {"logging_level": logging.WARNING, "log_to_driver": True, "runtime_env": options.runtime_env}
-    if options.address is None and not os.environ.get("RAY_ADDRESS"):
+    if options.starts_local_ray:
         # "local": a fresh Ray for this job even if `ray start` left a cluster on this machine.
-        ray.init(address="local", num_cpus=options.num_cpus or workers, include_dashboard=options.include_dashboard, **common)
+        notice = logging.getLogger(_RAY_AUTH_LOGGER)
+        quiet = _DropRayAuthNotice()
+        notice.addFilter(quiet)
+        try:
+            ray.init(address="local", num_cpus=options.num_cpus or workers, include_dashboard=options.include_dashboard, **common)
+        finally:
+            notice.removeFilter(quiet)
     else:
         ray.init(address=options.address, **common)
+        warn_if_cluster_too_small(workers)
     return True
+
+
+class JobInterrupted(FarmError):
+    """Ctrl-C stopped a job: the workers were cancelled and Ray shut down; finished shards are kept."""
+
+    def __init__(self, done: int, total: int, resumable: bool = True) -> None:
+        self.done, self.total = done, total
+        tail = "; run the same command to resume" if resumable else ""
+        super().__init__(f"interrupted: {done} of {plural(total, 'episode')} done{tail}")
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+
+
+class InterruptGuard:
+    """Turns the first Ctrl-C (SIGINT) into a flag the driver checks at safe points.
+
+    A KeyboardInterrupt raised inside Ray's own code (`ray.init` starting its processes, a
+    `ray.wait`) leaves Ray half started or half stopped: agent processes outlive the driver and
+    Ray's C++ core prints a crash dump. So the first Ctrl-C is only recorded; the driver stops at
+    its next check (at most `DRIVER_POLL_S` later), cancels the workers and shuts Ray down. A
+    second Ctrl-C raises KeyboardInterrupt at once. Only the main thread can take signals: from
+    another thread the guard does nothing.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> InterruptGuard:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self, done: int, total: int, resumable: bool = True) -> None:
+        if self.requested:
+            raise JobInterrupted(done, total, resumable)
 
 
 def prepare_worker(pin_cpu: bool, compact_heap: bool) -> None:
@@ -210,25 +333,51 @@ class ProgressReporter:
                 pass
 
 
-def _make_progress_actor():
+class EpisodeTally:
+    """Episode records of the shards still running, by shard; finished shards are forgotten.
+
+    The progress actor's state: its size is the episodes in flight, not the job's, and so is the
+    snapshot it sends the driver every second (the driver counts finished shards from their
+    results). A retried shard's episodes replace its first attempt's (keyed by episode index).
+    """
+
+    def __init__(self, shard_size: int) -> None:
+        self.shard_size = shard_size
+        self.running: dict[int, dict[int, tuple[str, bool, int]]] = {}
+        self.finished: set[int] = set()
+
+    def report(self, batch: list[tuple[int, str, bool, int]]) -> None:
+        for index, status, success, length in batch:
+            shard = index // self.shard_size
+            if shard not in self.finished:
+                self.running.setdefault(shard, {})[index] = (status, success, length)
+
+    def finish(self, shard_index: int) -> None:
+        self.finished.add(shard_index)
+        self.running.pop(shard_index, None)
+
+    def counts(self) -> tuple[int, int, int, int, int, int]:
+        """(done, kept, dropped, failed, successes, frames) over the running shards' episodes."""
+        done = kept = dropped = failed = successes = frames = 0
+        for records in self.running.values():
+            for status, success, length in records.values():
+                done += 1
+                frames += length
+                successes += int(success)
+                kept += status == "kept"
+                dropped += status == "dropped"
+                failed += status == "failed"
+        return done, kept, dropped, failed, successes, frames
+
+
+def _make_progress_actor(shard_size: int):
     """A tiny actor on the driver's node that workers tell about each finished episode."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    @ray.remote(num_cpus=0, max_restarts=0)
-    class Progress:
-        def __init__(self) -> None:
-            self.records: dict[int, tuple[str, bool, int]] = {}
-
-        def report(self, batch: list[tuple[int, str, bool, int]]) -> None:
-            for index, status, success, length in batch:
-                self.records[index] = (status, success, length)
-
-        def snapshot(self) -> dict[int, tuple[str, bool, int]]:
-            return self.records
-
+    Progress = ray.remote(num_cpus=0, max_restarts=0)(EpisodeTally)
     node = ray.get_runtime_context().get_node_id()
-    return Progress.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node, soft=True)).remote()
+    return Progress.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node, soft=True)).remote(shard_size)
 
 
 def run_job(
@@ -239,57 +388,92 @@ def run_job(
     """Run a generation job to completion (or resume it); returns the job report (job.json).
 
     Raises ConfigError before starting anything for a bad config, FarmError when the output is
-    finished (and overwrite is false), holds a different job, or the failure budget is spent.
+    finished (and overwrite is false), holds a different job, or the failure budget is spent, and
+    JobInterrupted after a Ctrl-C (workers cancelled, Ray shut down, finished shards kept).
+
+    overwrite=true never deletes the finished output first: the new job runs in a sibling
+    (`JobStore.replacement`, resumable like any output) and replaces the old one only once it is
+    complete (`JobStore.replace_with`; see `simfarm.farm.state.replace_output` for object stores).
     """
     t_start = time.perf_counter()
     c, h, plan, options = prepare_job(cfg)
     store = JobStore(c["output"])
-    mode = check_resumable(store, c, h, bool(c.get("overwrite", False)))
-    if mode == "overwrite":
-        log.warning("overwrite=true: deleting %s", store.output)
-        store.remove_all()
+    with InterruptGuard() as guard:
+        if finish_replacement(store.fs, store.root, JOB_FILE) and store.is_finished():
+            done = store.read_job()
+            if done.get("config_hash") == h:
+                log.info("%s: the job this command asked for was complete; its interrupted replacement is now finished", store.output)
+                return done
+        mode = check_resumable(store, c, h, bool(c.get("overwrite", False)))
+        target = store
+        if mode == "overwrite":
+            target = store.replacement()
+            log.warning(
+                "overwrite=true: writing the new job to %s; it replaces %s once it is complete", target.output, store.output
+            )
+            mode = check_resumable(target, c, h, overwrite=True)
+            if mode == "overwrite":  # a staged job of another config: only ever a replacement, never a finished output
+                target.remove_all()
+                mode = "new"
+        report = _run_job_in(target, mode, c, h, plan, options, runner_factory, show_progress, guard, t_start)
+        if target is not store:
+            store.replace_with(target)
+            log.info("replaced %s with the new job", store.output)
+    print_summary(report, file=sys.stderr)
+    return report
+
+
+
+def _run_job_in(store: JobStore, mode: str, c, h, plan: ShardPlans, options: ClusterOptions, runner_factory, show_progress, guard: InterruptGuard, t_start) -> dict[str, Any]:
     markers = {}
     if mode == "resume":
         markers = {n: m for n, m in store.markers().items() if m.get("config_hash") == h}
+    if mode == "resume" or store.exists():
         removed = store.collect_garbage(markers)
         if removed:
-            log.info("removed %d unfinished shard folder(s) left by an interrupted run", len(removed))
-    else:
+            log.info("removed %s left by an interrupted run", plural(len(removed), "unfinished shard folder"))
+    if mode != "resume":
         store.write_state({"config_hash": h, "content": _content(c), "config": c, "versions": versions()})
     results: dict[int, ShardResult] = {}
     for m in markers.values():
         r = ShardResult.from_dict(m)
-        results[r.shard_index] = r
-    pending = [s for s in plan if s.index not in results]
+        if r.shard_index < len(plan):
+            results[r.shard_index] = r
     workers = int(c.get("workers", 1))
     max_failures = int(c.get("max_failures", 0))
-    total_episodes = sum(s.num_episodes for s in plan)
+    total_episodes = plan.num_episodes
+    n_pending = len(plan) - len(results)
     resumed = JobProgress(total=total_episodes)
     for r in results.values():
         for e in r.episodes:
             resumed.add(e)
-    if resumed.failed > max_failures and pending:
+    if resumed.failed > max_failures and n_pending:
         raise FarmError(
             f"the finished shards already hold {resumed.failed} failed episodes, more than "
             f"max_failures={max_failures}; resume with a larger max_failures (e.g. "
             f"max_failures={resumed.failed + 10}) to finish the job"
         )
     log.info(
-        "job %s: %d episodes in %d shards of %d; %d shard(s) already finished, %d to run on %d worker(s)",
-        h, total_episodes, len(plan), c.get("shard_size", 5), len(results), len(pending), workers,
+        "job %s: %s in %s of %d; %s already finished, %d to run on %s",
+        h, plural(total_episodes, "episode"), plural(len(plan), "shard"), plan.shard_size,
+        plural(len(results), "shard"), n_pending, plural(workers, "worker"),
     )
 
     t_run0 = time.perf_counter()
     ray_init_s = 0.0
     now = JobProgress(total=total_episodes)
-    if pending:
+    ran_now: list[ShardResult] = []
+    if n_pending:
         started = False
         try:
             t0 = time.perf_counter()
             started = init_ray(options, workers)
             ray_init_s = time.perf_counter() - t0
+            guard.check(resumed.done, total_episodes)
             t_run0 = time.perf_counter()
-            _run_pending(c, h, store, pending, options, runner_factory, workers, max_failures, results, resumed, now, show_progress)
+            pending = (s for s in plan if s.index not in results)
+            _run_pending(c, h, store, pending, n_pending, plan.shard_size, options, runner_factory, workers, max_failures,
+                         results, ran_now, resumed, now, show_progress, guard)
         finally:
             if started:
                 import ray
@@ -297,6 +481,8 @@ def run_job(
                 ray.shutdown()
     run_s = time.perf_counter() - t_run0
 
+    # Every shard is done: from here on a Ctrl-C waits: finalize, job.json and the swap are short, and a half-made
+    # dataset is worth less than the seconds they take.
     t0 = time.perf_counter()
     ordered = [results[s.index] for s in plan]
     shard_dirs = [store.path(r.dir) for r in ordered if r.dir]
@@ -306,30 +492,32 @@ def run_job(
 
         finalize(kind, store.root, shard_dirs, fs=store.fs)
     finalize_s = time.perf_counter() - t0
-    ran_now = [results[s.index] for s in pending if s.index in results]
     report = _job_report(c, h, ordered, ran_now, now, resumed, workers, run_s, ray_init_s, finalize_s, t_start)
     store.write_job(report)
     if store.local:
         store.collect_garbage({r.name: r.to_dict() for r in ordered})
-    print_summary(report, file=sys.stderr)
     return report
 
 
-def _run_pending(c, h, store, pending, options, runner_factory, workers, max_failures, results, resumed, now, show_progress):
+def _run_pending(c, h, store, pending: Iterator[ShardPlan], n_pending: int, shard_size: int, options, runner_factory, workers,
+                 max_failures, results, ran_now, resumed, now, show_progress, guard: InterruptGuard):
+    """Keep `workers` shards in flight until every pending shard is done (pending is consumed lazily)."""
     import ray
-    from ray.exceptions import RayTaskError
 
     shard_task = _make_remote(options)
-    progress = _make_progress_actor()
+    progress = _make_progress_actor(shard_size)
     factory = runner_factory if isinstance(runner_factory, str) else f"{runner_factory.__module__}:{runner_factory.__qualname__}"
-    queue = deque(pending)
     interval_s = progress_interval_s(workers)
     in_flight: dict[Any, ShardPlan] = {}
-    bar = _progress_bar(resumed, show_progress)
+    bar = make_progress("generate", resumed.total, resumed.done, show_progress)
+    queue_done = False
     try:
-        while queue or in_flight:
-            while queue and len(in_flight) < workers:
-                shard = queue.popleft()
+        while True:
+            while not queue_done and len(in_flight) < workers:
+                shard = next(pending, None)
+                if shard is None:
+                    queue_done = True
+                    break
                 task = ShardTask(
                     output=store.output if not store.local else store.root,
                     shard=shard,
@@ -339,83 +527,183 @@ def _run_pending(c, h, store, pending, options, runner_factory, workers, max_fai
                     worker_env=options.worker_env,
                 )
                 in_flight[shard_task.remote(task, progress, interval_s)] = shard
+            if not in_flight:
+                break
+            guard.check(resumed.done + now.done, resumed.total)
             ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=DRIVER_POLL_S)
             for ref in ready:
                 shard = in_flight.pop(ref)
-                try:
-                    result = ShardResult.from_dict(ray.get(ref))
-                except RayTaskError as exc:
-                    raise FarmError(f"{shard.name} (episodes {shard.first_episode}..{shard.first_episode + shard.num_episodes - 1}) failed: {exc}") from exc
-                except ray.exceptions.RayError as exc:  # worker or node lost more often than retries allow
-                    raise FarmError(
-                        f"{shard.name} was lost {options.max_task_retries + 1} times ({type(exc).__name__}: {exc}); "
-                        "re-run the same command to resume, or raise cluster.max_task_retries"
-                    ) from exc
+                result = _shard_result(ref, shard, options)
                 results[shard.index] = result
+                ran_now.append(result)
                 for e in result.episodes:
                     now.add(e)
-            live = _live_counts(progress, results, now, pending)
-            _update_bar(bar, resumed, live)
+                progress.finish.remote(shard.index)
+            live = _live_counts(progress, now)
+            bar.show(resumed.done + live.done, resumed.successes + live.successes, resumed.failed + live.failed)
             failed = resumed.failed + live.failed
             if failed > max_failures:
-                raise FarmError(_budget_message(store, failed, max_failures, results, resumed, now, pending))
+                raise FarmError(_budget_message(store, failed, max_failures, results, resumed, now))
     except BaseException:
         for ref in in_flight:
-            ray.cancel(ref, force=True)
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:  # already finished or its worker already gone
+                pass
         raise
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
         try:
             ray.kill(progress)
         except Exception:
             pass
 
 
-def _live_counts(progress, results, now: JobProgress, pending) -> JobProgress:
-    """Episode-level counts for this run: the progress actor's, or the shard results' if larger."""
+def _shard_result(ref, shard: ShardPlan, options: ClusterOptions) -> ShardResult:
+    """A finished shard's result; a worker's error becomes one line naming the shard."""
+    import ray
+    from ray.exceptions import RayTaskError
+
+    episodes = f"episodes {shard.first_episode}..{shard.first_episode + shard.num_episodes - 1}"
+    try:
+        return ShardResult.from_dict(ray.get(ref))
+    except RayTaskError as exc:
+        cause = getattr(exc, "cause", None) or exc
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        if isinstance(cause, SimfarmError):
+            # A user's error found only in a worker (e.g. a camera the scene lacks, at its first
+            # build): the same one-line message as if the driver had found it.
+            kind = ConfigError if isinstance(cause, ConfigError) else FarmError
+            raise kind(f"{first} (found by a worker running {shard.name}, {episodes})") from None
+        log.error("%s (%s) failed in a worker:\n%s", shard.name, episodes, exc)
+        raise FarmError(f"{shard.name} ({episodes}) failed in a worker: {type(cause).__name__}: {first}") from None
+    except ray.exceptions.RayError as exc:  # worker or node lost more often than retries allow
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise FarmError(
+            f"{shard.name} was lost {options.max_task_retries + 1} times ({type(exc).__name__}: {first}); "
+            "re-run the same command to resume, or raise cluster.max_task_retries"
+        ) from None
+
+
+def _live_counts(progress, now: JobProgress) -> JobProgress:
+    """Episode-level counts for this run: finished shards' results plus the running shards' episodes."""
     import ray
 
     try:
-        snap = ray.get(progress.snapshot.remote(), timeout=2.0)
+        done, kept, dropped, failed, successes, frames = ray.get(progress.counts.remote(), timeout=2.0)
     except Exception:
         return now
-    live = JobProgress(total=now.total)
-    for status, success, length in snap.values():
-        live.add(EpisodeRecord(index=-1, status=status, success=success, length=length))
-    return live if live.done >= now.done else now
+    return JobProgress(
+        total=now.total, done=now.done + done, kept=now.kept + kept, dropped=now.dropped + dropped,
+        failed=now.failed + failed, successes=now.successes + successes, frames=now.frames + frames,
+    )
 
 
-def _progress_bar(resumed: JobProgress, show: bool):
+# -- progress display ---------------------------------------------------------------------------
+
+PROGRESS_LINE_EVERY_S = 5.0
+
+
+def make_progress(desc: str, total: int, initial: int, show: bool, file=None):
+    """A live bar on a terminal; plain lines every few seconds when stderr goes to a log; nothing if not `show`."""
+    file = file or sys.stderr
     if not show:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=resumed.total, initial=resumed.done, unit="ep", file=sys.stderr, mininterval=0.5, dynamic_ncols=True, desc="generate")
-
-
-def _update_bar(bar, resumed: JobProgress, live: JobProgress) -> None:
-    if bar is None:
-        return
-    done = resumed.done + live.done
-    successes = resumed.successes + live.successes
-    # Postfix first: update() redraws the bar, which should show the counts it moved for.
-    bar.set_postfix(success=f"{successes / done:.0%}" if done else "-", failed=resumed.failed + live.failed, refresh=False)
-    if done > bar.n:
-        bar.update(done - bar.n)
+        return NoProgress()
+    isatty = getattr(file, "isatty", None)
+    if isatty is not None and isatty():
+        return ProgressBar(desc, total, initial, file)
+    return ProgressLines(desc, total, initial, file)
 
 
-def _budget_message(store, failed, max_failures, results, resumed, now, pending) -> str:
+class NoProgress:
+    def show(self, done: int, successes: int, failed: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class ProgressBar:
+    """tqdm's live bar (carriage returns redraw one line: for terminals only)."""
+
+    def __init__(self, desc: str, total: int, initial: int, file) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, initial=initial, unit="ep", file=file, mininterval=0.5, dynamic_ncols=True, desc=desc)
+
+    def show(self, done: int, successes: int, failed: int) -> None:
+        # Postfix first: update() redraws the bar, which should show the counts it moved for.
+        self.bar.set_postfix(success=f"{successes / done:.0%}" if done else "-", failed=failed, refresh=False)
+        if done > self.bar.n:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def format_duration(seconds: float) -> str:
+    """'52 s', '14 min', '3.2 h', '12 days' (an ETA is an estimate: no false precision)."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+class ProgressLines:
+    """One plain line every `every_s` seconds and a last one at close, for logs (no carriage returns).
+
+        generate: 40/200 episodes (20%), 3.1 ep/s, ETA 52 s, success 95%, failed 0
+    """
+
+    def __init__(self, desc: str, total: int, initial: int, file, every_s: float = PROGRESS_LINE_EVERY_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.desc, self.total, self.initial, self.file = desc, total, initial, file
+        self.every_s, self.clock = every_s, clock
+        self.t0 = self.last_t = clock()
+        self.state = (initial, 0, 0)
+        self.printed: tuple[int, int, int] | None = None
+
+    def show(self, done: int, successes: int, failed: int) -> None:
+        self.state = (done, successes, failed)
+        if self.clock() - self.last_t >= self.every_s:
+            self._print()
+
+    def close(self) -> None:
+        if self.printed != self.state and self.state[0] > self.initial:
+            self._print()
+
+    def line(self) -> str:
+        done, successes, failed = self.state
+        elapsed = self.clock() - self.t0
+        rate = (done - self.initial) / elapsed if elapsed > 0 else 0.0
+        eta = format_duration((self.total - done) / rate) if rate > 0 else "-"
+        pct = f"{done / self.total:.0%}" if self.total else "-"
+        success = f"{successes / done:.0%}" if done else "-"
+        return (f"{self.desc}: {done}/{self.total} episodes ({pct}), {rate:.1f} ep/s, ETA {eta}, "
+                f"success {success}, failed {failed}")
+
+    def _print(self) -> None:
+        print(self.line(), file=self.file, flush=True)
+        self.printed, self.last_t = self.state, self.clock()
+
+
+def _budget_message(store, failed, max_failures, results, resumed, now) -> str:
     errors = []
     for r in sorted(results.values(), key=lambda r: r.shard_index):
         errors += [f"episode {e.index}: {e.error}" for e in r.episodes if e.status == "failed"]
+        if len(errors) >= 5:
+            break
     finished = len(results)
     return (
         f"failure budget spent: {failed} episodes failed, more than max_failures={max_failures}; "
-        f"job stopped. {finished} shard(s) are finished and kept in {store.output}. "
+        f"job stopped. {plural(finished, 'shard')} {'is' if finished == 1 else 'are'} finished and kept in {store.output}. "
         f"Errors (first {min(len(errors), 5)}):\n  " + "\n  ".join(errors[:5] or ["(in shards still running)"])
         + f"\nfix the cause, or re-run the same command with max_failures={failed + 10} to finish the job"
     )
+
 
 
 def _content(c: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,13 @@ os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 
 FALLBACK_GROUPS = {"robot": {"name": "arm"}}
 
+# The fake runner's content options live under a top-level `fake` key (part of the config hash,
+# as a real task's options are); validate() accepts it in these tests as one of simfarm's own keys.
+import simfarm.config as _config  # noqa: E402
+
+if "fake" not in _config.INTERNAL_KEYS:
+    _config.INTERNAL_KEYS = (*_config.INTERNAL_KEYS, "fake")
+
 
 def base_config() -> dict:
     """generate.yaml's own keys plus the group files that exist, as plain data (no Hydra run)."""

@@ -7,9 +7,12 @@ workers inherit from the process that started Ray.
 
     fake.fail: [episode indices]       runner.run raises EpisodeError for these
     fake.unsuccessful: [indices]       the task fails (success False) but the episode completes
+    fake.bad_camera: NAME              runner.run raises ConfigError (a camera the scene lacks, found
+                                       when the worker builds its first scene)
     SIMFARM_FAKE={"sleep_s": 0.2}      sleep per episode (to kill a job mid-way)
     SIMFARM_FAKE={"crash_once": {"episode": 7, "flag": "/tmp/x"}}   os._exit(1) the first time
     SIMFARM_FAKE={"calls_log": "/tmp/calls"}   append "pid index" per run() call
+    SIMFARM_FAKE={"env_log": "/tmp/env"}       write the worker's RAY_AUTH_MODE (token authentication on?)
     SIMFARM_FAKE={"slow_once": {"episode": 5, "sleep_s": 60, "node_log": "/tmp/node"}}
                                             the first run of episode 5 writes its Ray node id, then sleeps
     fake.behaviour_file: PATH          the same JSON read from a file at each call
@@ -25,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from simfarm.episode import Episode
-from simfarm.errors import EpisodeError
+from simfarm.errors import ConfigError, EpisodeError
 from simfarm.writers.synthetic import synthetic_episode
 
 
@@ -51,6 +54,11 @@ class FakeRunner:
         if behaviour.get("calls_log"):
             with open(behaviour["calls_log"], "a") as f:
                 f.write(f"{os.getpid()} {episode_index}\n")
+        if behaviour.get("env_log"):
+            with open(behaviour["env_log"], "w") as f:
+                f.write(os.environ.get("RAY_AUTH_MODE", "(unset)"))
+        if self.options.get("bad_camera"):
+            raise ConfigError(f"cameras: the scene has no camera {self.options['bad_camera']!r}; accepted: workspace, wrist")
         crash = behaviour.get("crash_once")
         if crash and crash["episode"] == episode_index and not os.path.exists(crash["flag"]):
             open(crash["flag"], "w").close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 from conftest import FAKE_FACTORY, job_config
@@ -146,7 +148,8 @@ def _state(cfg):
     return {"config_hash": config_hash(cfg), "content": _content(cfg), "config": cfg}
 
 
-def test_live_progress_bar_shows_done_rate_eta_success_and_failures(ray_session, tmp_path, capsys):
+def test_live_progress_bar_shows_done_rate_eta_success_and_failures(ray_session, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # the live bar is for terminals
     cfg = job_config(tmp_path / "out", episodes=12, max_failures=5, **{"fake.fail": [3], "fake.unsuccessful": [5]})
     report = run_job(cfg, runner_factory=FAKE_FACTORY, show_progress=True)
     err = capsys.readouterr().err
@@ -157,6 +160,37 @@ def test_live_progress_bar_shows_done_rate_eta_success_and_failures(ray_session,
     assert "failed=1" in final and f"success={10 / 12:.0%}" in final, final
     assert report["episodes"]["failed"] == 1
     assert "simfarm generate: done" in err and "workers busy" in err  # the summary table follows the bar
+
+
+def test_progress_in_a_log_is_plain_lines_without_carriage_returns(ray_session, tmp_path, capsys):
+    cfg = job_config(tmp_path / "out", episodes=12, max_failures=5, **{"fake.fail": [3], "fake.unsuccessful": [5]})
+    run_job(cfg, runner_factory=FAKE_FACTORY, show_progress=True)  # capsys: stderr is not a terminal
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = [line for line in err.splitlines() if line.startswith("generate: ")]
+    assert lines, err
+    assert re.fullmatch(r"generate: 12/12 episodes \(100%\), [\d.]+ ep/s, ETA 0 s, success 83%, failed 1", lines[-1]), lines[-1]
+    assert "1 shards" not in err and "shard(s)" not in err
+
+
+def test_progress_lines_come_every_few_seconds_with_rate_and_eta():
+    import io
+
+    from simfarm.farm.execute import ProgressLines
+
+    now = [0.0]
+    out = io.StringIO()
+    lines = ProgressLines("generate", total=200, initial=10, file=out, every_s=5.0, clock=lambda: now[0])
+    for t, done in [(1.0, 12), (4.0, 20), (5.0, 25), (6.0, 30), (10.0, 40)]:
+        now[0] = t
+        lines.show(done, successes=done - 2, failed=1)
+    lines.close()
+    printed = out.getvalue().splitlines()
+    # t=5 (15 episodes in 5 s: 3 ep/s, 175 left) and t=10, once each; close() adds nothing new.
+    assert printed == [
+        "generate: 25/200 episodes (12%), 3.0 ep/s, ETA 58 s, success 92%, failed 1",
+        "generate: 40/200 episodes (20%), 3.0 ep/s, ETA 53 s, success 95%, failed 1",
+    ]
 
 
 def test_workers_batch_their_progress_reports():

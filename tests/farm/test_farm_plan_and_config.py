@@ -59,6 +59,7 @@ def test_different_config_on_unfinished_output_names_the_differing_keys(tmp_path
     from simfarm.farm.execute import _content
 
     store.write_state({"config_hash": config_hash(old), "content": _content(old), "config": old})
+    store.write_marker("shard-000000", {"config_hash": config_hash(old)})  # one finished shard: protected
     with pytest.raises(FarmError, match=r"seed: 1 -> 3") as info:
         run_job(job_config(out, seed=3), runner_factory=FAKE_FACTORY)
     assert "overwrite=true" in str(info.value)
@@ -92,3 +93,20 @@ def test_memory_growth_is_the_trend_not_a_few_large_scenes():
     leak = 400 * (1 + 0.10 * np.arange(25) / 24) + rng.normal(0, 5, 25)  # +10% over the run
     assert 8 < memory_growth_pct(list(leak)) < 13
     assert memory_growth_pct([400.0]) == 0.0
+
+
+def test_more_workers_than_cpus_is_refused_before_ray_starts_unless_asked_for(tmp_path):
+    import ray
+
+    from simfarm.farm.execute import prepare_job, usable_cpus
+
+    cpus = usable_cpus()
+    out = tmp_path / "out"
+    with pytest.raises(ConfigError, match=rf"^workers: {cpus + 1} is more than the {cpus} CPUs? this machine") as info:
+        run_job(job_config(out, workers=cpus + 1), runner_factory=FAKE_FACTORY)
+    assert "cluster.oversubscribe=true" in str(info.value) and "\n" not in str(info.value)
+    assert not ray.is_initialized() and not out.exists()
+    prepare_job(job_config(out, workers=cpus + 1, **{"cluster.oversubscribe": True}))
+    prepare_job(job_config(out, workers=cpus + 1, **{"cluster.num_cpus": cpus + 1}))
+    with pytest.raises(ConfigError, match="cluster.oversubscribe"):
+        prepare_job(job_config(out, **{"cluster.oversubscribe": "sure"}))
