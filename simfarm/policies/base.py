@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
+from simfarm.checks import did_you_mean
 from simfarm.errors import ConfigError, PolicyError
 
 # A source factory: (rest of the spec after "prefix:", observation_space, action_space, **options) -> policy.
@@ -184,6 +185,59 @@ def _accepted_kwargs(func: Callable[..., Any], kwargs: dict[str, Any]) -> dict[s
     return accepted or None
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def resolve_python_target(target: str, label: str | None = None, error: type[Exception] = PolicyError) -> Any:
+    """Import MODULE and look up ATTR (dotted) of `MODULE:ATTR`; `error` names the part that fails.
+
+    `label` starts each message (default `policy python:TARGET`). User code may raise anything while
+    its module is imported; that becomes `error` too, in one line.
+    """
+    label = label or f"policy python:{target}"
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise error(
+            f"{label} is malformed; expected python:MODULE:ATTR (e.g. python:my_pkg.policies:MyPolicy)"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise error(_one_line(f"{label}: cannot import module {module_name!r}: {exc}")) from exc
+    except Exception as exc:  # the user module's own code failed while importing
+        raise error(
+            _one_line(f"{label}: importing module {module_name!r} failed: {type(exc).__name__}: {exc}")
+        ) from exc
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            public = sorted(n for n in dir(module) if not n.startswith("_"))
+            shown = ", ".join(public[:12]) + (f" ... ({len(public) - 12} more)" if len(public) > 12 else "")
+            raise error(
+                f"{label}: module {module_name!r} has no attribute {attr!r}{did_you_mean(attr, public)}; it defines: {shown or 'nothing public'}"
+            ) from exc
+    return obj
+
+
+def check_python_target(target: str, label: str | None = None, error: type[Exception] = PolicyError) -> Any:
+    """`resolve_python_target`, then refuse what cannot be a policy (e.g. a constant, a module, a class without act)."""
+    label = label or f"policy python:{target}"
+    obj = resolve_python_target(target, label, error)
+    attr = target.partition(":")[2]
+    if callable(getattr(obj, "act", None)):
+        return obj  # an object with act(), or a class defining it
+    if inspect.isclass(obj):
+        raise error(f"{label}: class {attr!r} has no act(observation) method; a policy needs one")
+    if not callable(obj):
+        raise error(
+            f"{label}: {attr!r} is a {type(obj).__name__}, not a class, factory or object with act()"
+        )
+    return obj  # a factory: what it returns is checked when it is called
+
+
 def load_python_policy(
     target: str, observation_space: Any, action_space: Any, **options: Any
 ) -> Any:
@@ -194,32 +248,10 @@ def load_python_policy(
     (all of them if it takes **kwargs; options it does not name, such as `env`, are dropped), or
     with no arguments if it accepts none.
     """
-    module_name, sep, attr = target.partition(":")
-    if not sep or not module_name or not attr:
-        raise PolicyError(
-            f"policy spec 'python:{target}' is malformed; expected python:MODULE:ATTR (e.g. python:my_pkg.policies:MyPolicy)"
-        )
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise PolicyError(
-            f"policy python:{target}: cannot import module {module_name!r}: {exc}"
-        ) from exc
-    obj: Any = module
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError as exc:
-            public = sorted(n for n in dir(module) if not n.startswith("_"))
-            raise PolicyError(
-                f"policy python:{target}: module {module_name!r} has no attribute {attr!r}; it defines {public}"
-            ) from exc
+    obj = check_python_target(target)
+    attr = target.partition(":")[2]
     if callable(getattr(obj, "act", None)) and not inspect.isclass(obj):
         return obj
-    if not callable(obj):
-        raise PolicyError(
-            f"policy python:{target}: {attr!r} is a {type(obj).__name__}, not a class, factory or object with act()"
-        )
     kwargs = _accepted_kwargs(
         obj, {"observation_space": observation_space, "action_space": action_space, **options}
     )
@@ -227,7 +259,7 @@ def load_python_policy(
         policy = obj() if kwargs is None else obj(**kwargs)
     except Exception as exc:
         raise PolicyError(
-            f"policy python:{target}: constructing {attr!r} failed: {type(exc).__name__}: {exc}"
+            _one_line(f"policy python:{target}: constructing {attr!r} failed: {type(exc).__name__}: {exc}")
         ) from exc
     if not callable(getattr(policy, "act", None)):
         raise PolicyError(
@@ -239,21 +271,33 @@ def load_python_policy(
 # --------------------------------------------------------------------------------------------
 # Registry and make_policy
 
+# A source check: (rest of the spec, options, where) -> None, raising ConfigError naming `where`.
+PolicyCheck = Callable[[str, dict[str, Any], str], None]
+
 _SOURCES: dict[str, PolicyFactory] = {}
+_CHECKS: dict[str, PolicyCheck] = {}
 
 
-def register_policy_source(prefix: str, factory: PolicyFactory, *, replace: bool = True) -> None:
+def register_policy_source(
+    prefix: str, factory: PolicyFactory, *, replace: bool = True, check: PolicyCheck | None = None
+) -> None:
     """Make `prefix` (and `prefix:rest`) specs build policies with `factory`.
 
     `factory(rest, observation_space, action_space, **options)` returns an object with `act`;
     `rest` is what follows `prefix:` in the spec ("" for a bare prefix). The lead registers
-    `scripted` to the task experts this way.
+    `scripted` to the task experts this way. `check(rest, options, where)`, if given, runs in the
+    driver before any worker starts (`validate_config`, `serve-policy`): it loads what the source
+    needs (a module, a model file, a connection) once and raises ConfigError naming `where`.
     """
     if not prefix or ":" in prefix:
         raise ConfigError(f"policy source prefix {prefix!r} must be a non-empty word without ':'")
     if prefix in _SOURCES and not replace:
         raise ConfigError(f"policy source {prefix!r} is already registered")
     _SOURCES[prefix] = factory
+    if check is not None:
+        _CHECKS[prefix] = check
+    else:
+        _CHECKS.pop(prefix, None)
 
 
 def policy_sources() -> list[str]:
@@ -308,15 +352,39 @@ def _drop(options: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in keys}
 
 
-for _prefix, _factory in (
-    ("random", _random_source),
-    ("python", _python_source),
-    ("onnx", _onnx_source),
-    ("remote", _remote_source),
-    ("scripted", _scripted_source),
-    ("mixture", _mixture_source),
+def _check_random(rest: str, options: dict[str, Any], where: str) -> None:
+    unknown = sorted(set(options) - {"env"})
+    if rest or unknown:
+        raise ConfigError(
+            f"{where}: the random policy takes no target and no options, got {('random:' + rest) if rest else unknown}"
+        )
+
+
+def _check_python(rest: str, options: dict[str, Any], where: str) -> None:
+    check_python_target(rest, label=f"{where}: python:{rest}", error=ConfigError)
+
+
+def _check_onnx(rest: str, options: dict[str, Any], where: str) -> None:
+    from simfarm.policies.onnx_policy import check_onnx_policy
+
+    check_onnx_policy(rest, _drop(options, "env"), where)
+
+
+def _check_remote(rest: str, options: dict[str, Any], where: str) -> None:
+    from simfarm.policies.remote import check_remote_policy
+
+    check_remote_policy(rest, _drop(options, "env"), where)
+
+
+for _prefix, _factory, _check in (
+    ("random", _random_source, _check_random),
+    ("python", _python_source, _check_python),
+    ("onnx", _onnx_source, _check_onnx),
+    ("remote", _remote_source, _check_remote),
+    ("scripted", _scripted_source, None),
+    ("mixture", _mixture_source, None),
 ):
-    register_policy_source(_prefix, _factory)
+    register_policy_source(_prefix, _factory, check=_check)
 
 # Keys of a job's policy config group that describe the group, not the policy's constructor.
 _CONFIG_ONLY_KEYS = ("spec", "name", "_target_", "description")
@@ -358,24 +426,45 @@ def make_policy(
 
 
 def validate_config(job: dict[str, Any]) -> None:
-    """Check a job's `policy` group before any worker starts (spec prefix, mixture, noise, latency).
+    """Check a job's `policy` group in the driver, before any worker starts.
 
-    Cheap and offline: it imports no model and opens no connection.
+    Besides the spec's form, the mixture's weights, noise and latency, each policy (each mixture
+    component) is loaded as far as can be without the env: a `python:` module is imported and its
+    attribute must be a class, factory or object with act(); an `onnx:` file is opened by
+    onnxruntime and its inputs and output matched to the options; a `remote:` server must accept
+    one TCP connection within ~2 s. That costs an import, a model load and a connection once per
+    job, and turns what would be a failure in every worker into one line here.
     """
     policy_cfg = job.get("policy")
     if policy_cfg is None:
         return
     if isinstance(policy_cfg, str):
         policy_cfg = {"spec": policy_cfg}
-    _validate_policy_entry(policy_cfg, "policy")
+    _validate_policy_entry(policy_cfg, "policy", {})
     latency = job.get("latency_s", 0.0)
     if not isinstance(latency, (int, float)) or isinstance(latency, bool) or latency < 0:
         raise ConfigError(f"latency_s must be a number >= 0 (seconds), got {latency!r}")
 
 
-def _validate_policy_entry(entry: dict[str, Any], where: str) -> None:
+def check_policy(spec: str, where: str = "policy", **options: Any) -> None:
+    """The driver-side checks of `validate_config` for one spec and its options (as `make_policy` takes them)."""
+    if not isinstance(spec, str) or not spec:
+        raise ConfigError(
+            f"{where}: the policy spec must be a non-empty string, got {spec!r}; accepted prefixes: {policy_sources()}"
+        )
+    _validate_policy_entry({**options, "spec": spec}, where, {})
+
+
+# Keys of a config entry that describe the entry, not options of the policy's source.
+_ENTRY_KEYS = (*_CONFIG_ONLY_KEYS, "policy", "weight", "components", "action_noise_std")
+
+
+def _validate_policy_entry(entry: dict[str, Any], where: str, inherited: dict[str, Any]) -> None:
+    """Static checks of one entry, then its source's own check with the options it would get."""
     spec = entry.get("spec", entry.get("policy"))
     components = entry.get("components")
+    # What make_policy/make_mixture pass on: the parent's options under the entry's own.
+    options = {**inherited, **{k: v for k, v in entry.items() if k not in _ENTRY_KEYS and v is not None}}
     if components:
         if not isinstance(components, list):
             raise ConfigError(
@@ -391,11 +480,12 @@ def _validate_policy_entry(entry: dict[str, Any], where: str) -> None:
                 raise ConfigError(
                     f"{where}.components[{k}].weight must be a number >= 0, got {weight!r}"
                 )
-            _validate_policy_entry(component, f"{where}.components[{k}]")
         if sum(float(c.get("weight", 1.0)) for c in components) <= 0:
             raise ConfigError(
                 f"{where}.components: the weights sum to 0; give at least one a positive weight"
             )
+        for k, component in enumerate(components):
+            _validate_policy_entry(component, f"{where}.components[{k}]", options)
         return
     if not isinstance(spec, str) or not spec:
         raise ConfigError(
@@ -404,7 +494,7 @@ def _validate_policy_entry(entry: dict[str, Any], where: str) -> None:
     prefix, _, rest = spec.partition(":")
     if prefix not in _SOURCES:
         raise ConfigError(
-            f"{where}.spec {spec!r}: unknown policy source {prefix!r}; accepted: {policy_sources()}"
+            f"{where}.spec {spec!r}: unknown policy source {prefix!r}{did_you_mean(prefix, _SOURCES)}; accepted: {policy_sources()}"
         )
     if prefix == "mixture":
         raise ConfigError(f"{where}: spec 'mixture' needs a non-empty 'components' list")
@@ -425,3 +515,6 @@ def _validate_policy_entry(entry: dict[str, Any], where: str) -> None:
             raise ConfigError(
                 f"{where}.action_noise_std must be a number >= 0 or a list of them, got {noise!r}"
             )
+    check = _CHECKS.get(prefix)
+    if check is not None:
+        check(rest, options, where)

@@ -81,7 +81,7 @@ class OnnxPolicy(Policy):
 
         self.name = f"onnx:{path}"
         self.action_shape = tuple(action_space.shape)
-        if not path or not Path(path).is_file():
+        if not path or not Path(path).expanduser().is_file():
             raise PolicyError(f"policy onnx:{path}: no such file")
         options = ort.SessionOptions()
         # One simulation worker per core: a second intra-op thread only fights the simulator.
@@ -89,7 +89,7 @@ class OnnxPolicy(Policy):
         options.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+                str(Path(path).expanduser()), sess_options=options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:
             raise PolicyError(f"policy onnx:{path}: onnxruntime cannot load it: {exc}") from exc
@@ -173,3 +173,41 @@ class OnnxPolicy(Policy):
 
     def close(self) -> None:
         self.session = None
+
+
+def check_onnx_policy(path: str, options: dict[str, Any], where: str = "policy") -> None:
+    """The driver's check of `onnx:PATH`: a readable file onnxruntime loads, fed and read as `options` say.
+
+    Builds the policy once (a session on the model, its inputs and output matched to `inputs`,
+    `output`), so whatever would fail in every worker fails here in one line naming `where`.
+    """
+    import inspect
+    import os
+
+    file = Path(os.path.expanduser(path))
+    if not file.exists():
+        raise ConfigError(f"{where}: onnx:{path}: no such file; give the path of an .onnx model")
+    if not file.is_file():
+        raise ConfigError(f"{where}: onnx:{path} is a folder; give the path of an .onnx model file")
+    if not os.access(file, os.R_OK):
+        raise ConfigError(f"{where}: onnx:{path} is not readable")
+    accepted = [
+        p for p in inspect.signature(OnnxPolicy.__init__).parameters
+        if p not in ("self", "path", "observation_space", "action_space")
+    ]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        from simfarm.checks import did_you_mean
+
+        raise ConfigError(
+            f"{where}: onnx policy options {unknown}{did_you_mean(unknown[0], accepted)} are not accepted; accepted: {', '.join(accepted)}"
+        )
+    try:
+        policy = OnnxPolicy(str(file), None, gym.spaces.Box(-1.0, 1.0, (1,), np.float32), **options)
+    except (ConfigError, PolicyError) as exc:
+        message = str(exc)
+        message = message[len("policy "):] if message.startswith("policy ") else message
+        raise ConfigError(" ".join(f"{where}: {message}".split())) from exc
+    except (TypeError, ValueError) as exc:  # e.g. threads: "two"
+        raise ConfigError(" ".join(f"{where}: onnx:{path}: bad option: {exc}".split())) from exc
+    policy.close()

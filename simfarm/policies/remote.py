@@ -22,7 +22,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from simfarm.errors import PolicyError
+from simfarm.errors import ConfigError, PolicyError
 from simfarm.policies.base import Policy
 from simfarm.policies.codec import packb, unpackb
 
@@ -173,3 +173,52 @@ class RemotePolicy(Policy):
             except PolicyError:
                 pass
         self._drop_connection()
+
+
+# The driver's check tries one connection for at most this long (a worker waits connect_timeout_s).
+CHECK_CONNECT_TIMEOUT_S = 2.0
+
+
+def check_remote_policy(url: str, options: dict[str, Any], where: str = "policy") -> None:
+    """The driver's check of `remote:ws://HOST:PORT`: the URL parses and one TCP connection succeeds.
+
+    No websocket session is opened (the server builds a policy per session); a server that is not
+    running, a wrong port or an unknown host fails here in one line naming `where`.
+    """
+    import inspect
+    import socket
+    from urllib.parse import urlsplit
+
+    accepted = [
+        p for p in inspect.signature(RemotePolicy.__init__).parameters
+        if p not in ("self", "url", "observation_space", "action_space")
+    ]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        from simfarm.checks import did_you_mean
+
+        raise ConfigError(
+            f"{where}: remote policy options {unknown}{did_you_mean(unknown[0], accepted)} are not accepted; accepted: {', '.join(accepted)}"
+        )
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+    except ValueError:
+        raise ConfigError(f"{where}: remote:{url}: the port is not a number in 0..65535; expected remote:ws://HOST:PORT") from None
+    host = parts.hostname
+    if parts.scheme not in ("ws", "wss") or not host:
+        raise ConfigError(f"{where}: remote:{url}: expected remote:ws://HOST:PORT (or wss://)")
+    hint = f"start it with simfarm serve-policy policy=SPEC port={port}" + ("" if host in ("127.0.0.1", "localhost", "::1") else f" host={host}")
+    try:
+        with socket.create_connection((host, port), timeout=CHECK_CONNECT_TIMEOUT_S):
+            pass
+    except ConnectionRefusedError:
+        raise ConfigError(f"{where}: cannot reach remote policy at {url}: connection refused; {hint}") from None
+    except socket.gaierror as exc:
+        raise ConfigError(f"{where}: cannot reach remote policy at {url}: unknown host {host!r} ({exc.strerror}); check the URL") from None
+    except TimeoutError:
+        raise ConfigError(
+            f"{where}: cannot reach remote policy at {url}: no answer within {CHECK_CONNECT_TIMEOUT_S:g} s; check the host and port, or {hint}"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot reach remote policy at {url}: {exc.strerror or exc}; {hint}") from None

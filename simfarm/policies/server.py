@@ -7,12 +7,13 @@ and the connection stays usable; nothing a client sends can stop the server.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from typing import Any
 
-from simfarm.errors import SimfarmError
-from simfarm.policies.base import make_policy
+from simfarm.errors import ConfigError, SimfarmError
+from simfarm.policies.base import check_policy, make_policy
 from simfarm.policies.codec import packb, unpackb
 from simfarm.policies.remote import MAX_MESSAGE_BYTES, space_from_dict
 
@@ -30,7 +31,15 @@ class PolicyServer:
 
         self.policy_spec = policy_spec
         self.options = options
-        self._server = serve(self._handle, host, port, compression=None, max_size=MAX_MESSAGE_BYTES)
+        # Load before listening: a client (or the user reading "serving ...") must never meet a
+        # server whose policy cannot even be imported or opened.
+        check_policy(policy_spec, "policy", **options)
+        try:
+            self._server = serve(self._handle, host, port, compression=None, max_size=MAX_MESSAGE_BYTES)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(f"port: port {port} on {host} is already in use; choose another port= (0: any free port)") from None
+            raise ConfigError(f"port: cannot listen on {host}:{port} ({exc.strerror or exc}); check host= and port=") from None
         self.host = host
         self.port = int(self._server.socket.getsockname()[1])
         self.url = f"ws://{host}:{self.port}"
@@ -144,5 +153,7 @@ def serve_policy(
 
     Binds 127.0.0.1 unless told otherwise: a policy server runs arbitrary code for its clients.
     `options` go to `make_policy` for every connection (merged under the client's own options).
+    The policy is loaded first (`check_policy`: module imported, ONNX model opened), so a
+    missing module or file raises ConfigError before anything listens.
     """
     return PolicyServer(policy_spec, host, int(port), dict(options or {}))

@@ -81,10 +81,53 @@ POLICY_SOURCE = textwrap.dedent(
     class Broken:
         def __init__(self, observation_space, action_space):
             raise ValueError("bad weights file")
+        def act(self, observation):
+            return np.zeros(2, dtype=np.float32)
+
+    class NoAct:
+        def __init__(self, observation_space=None, action_space=None):
+            pass
 
     not_a_policy = 42
     """
 )
+
+
+RNG = np.random.default_rng(2024)
+ONNX_W = RNG.normal(size=(STATE_DIM, ACTION_DIM)).astype(np.float32) * 0.3
+ONNX_V = RNG.normal(size=(3 * IMAGE_HW[0] * IMAGE_HW[1], ACTION_DIM)).astype(np.float32) * 0.01
+ONNX_B = RNG.normal(size=(ACTION_DIM,)).astype(np.float32)
+
+
+def build_onnx_model(path, with_image: bool = False) -> None:
+    """action = state @ W + B (+ flatten(image NCHW) @ V), batch dimension N (onnx.helper, no torch)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node("MatMul", ["obs_state", "W"], ["sw"]),
+        helper.make_node("Add", ["sw", "B"], ["lin"]),
+    ]
+    inputs = [helper.make_tensor_value_info("obs_state", TensorProto.FLOAT, ["N", STATE_DIM])]
+    inits = [numpy_helper.from_array(ONNX_W, "W"), numpy_helper.from_array(ONNX_B, "B")]
+    if with_image:
+        inputs.append(
+            helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, *IMAGE_HW])
+        )
+        inits.append(numpy_helper.from_array(ONNX_V, "V"))
+        nodes += [
+            helper.make_node("Flatten", ["image"], ["flat"], axis=1),
+            helper.make_node("MatMul", ["flat", "V"], ["iv"]),
+            helper.make_node("Add", ["lin", "iv"], ["action"]),
+        ]
+    else:
+        nodes.append(helper.make_node("Identity", ["lin"], ["action"]))
+    outputs = [helper.make_tensor_value_info("action", TensorProto.FLOAT, ["N", ACTION_DIM])]
+    graph = helper.make_graph(nodes, "linear_policy", inputs, outputs, initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
 
 
 def sample_observation(rng: np.random.Generator) -> dict:

@@ -3,46 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
-from policy_toys import ACTION_DIM, IMAGE_HW, STATE_DIM, sample_observation
+from policy_toys import ACTION_DIM, sample_observation
+from policy_toys import ONNX_B as B
+from policy_toys import ONNX_V as V
+from policy_toys import ONNX_W as W
+from policy_toys import build_onnx_model as build_model
 
 from simfarm.errors import ConfigError, PolicyError
 from simfarm.policies import Policy, make_policy
-
-RNG = np.random.default_rng(2024)
-W = RNG.normal(size=(STATE_DIM, ACTION_DIM)).astype(np.float32) * 0.3
-V = RNG.normal(size=(3 * IMAGE_HW[0] * IMAGE_HW[1], ACTION_DIM)).astype(np.float32) * 0.01
-B = RNG.normal(size=(ACTION_DIM,)).astype(np.float32)
-
-
-def build_model(path, with_image: bool) -> None:
-    """action = state @ W + B (+ flatten(image NCHW) @ V), batch dimension N."""
-    nodes = [
-        helper.make_node("MatMul", ["obs_state", "W"], ["sw"]),
-        helper.make_node("Add", ["sw", "B"], ["lin"]),
-    ]
-    inputs = [helper.make_tensor_value_info("obs_state", TensorProto.FLOAT, ["N", STATE_DIM])]
-    inits = [numpy_helper.from_array(W, "W"), numpy_helper.from_array(B, "B")]
-    if with_image:
-        inputs.append(
-            helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, *IMAGE_HW])
-        )
-        inits.append(numpy_helper.from_array(V, "V"))
-        nodes += [
-            helper.make_node("Flatten", ["image"], ["flat"], axis=1),
-            helper.make_node("MatMul", ["flat", "V"], ["iv"]),
-            helper.make_node("Add", ["lin", "iv"], ["action"]),
-        ]
-    else:
-        nodes.append(helper.make_node("Identity", ["lin"], ["action"]))
-    outputs = [helper.make_tensor_value_info("action", TensorProto.FLOAT, ["N", ACTION_DIM])]
-    graph = helper.make_graph(nodes, "linear_policy", inputs, outputs, initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 9
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
 
 
 class NumpyLinear(Policy):
