@@ -4,13 +4,25 @@ Rendering dominates the cost of an episode, so the defaults turn off shadows, re
 multisampling (≈12 ms instead of 125-250 ms per 224x224 frame on Mesa llvmpipe) and draw spheres,
 capsules and cylinders with fewer triangles (a quarter fewer ms per frame again, benchmarks/README.md).
 `pretty=True` restores MuJoCo's defaults for previews.
+
+GL lifetime: a renderer frees its GL objects with its own context current (MuJoCo deletes GL names
+in whichever context is current), and renderers still open at interpreter exit are closed by an
+atexit hook that runs before MuJoCo's own `eglTerminate` hook, so an env or renderer that was
+never closed exits silently.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
+import weakref
 
 os.environ.setdefault("MUJOCO_GL", "egl")
+
+from simfarm import _quiet  # noqa: E402
+
+_quiet.install()  # before `import mujoco`, which imports PyOpenGL (it logs at import)
 
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
@@ -25,6 +37,13 @@ PRETTY_SLICES, PRETTY_STACKS = 28, 16
 # PSNR, below what AV1 at crf 30 changes). Boxes keep their 4 x 4 quads: with local lights, fewer
 # quads visibly change the shading of large faces (20 dB).
 FAST_SLICES, FAST_STACKS = 16, 8
+# Lights mjr_render can draw: it uses OpenGL's fixed-function lights GL_LIGHT0 + i, of which
+# implementations have GL_MAX_LIGHTS = 8 (the GL minimum; Mesa and NVIDIA have exactly 8), while
+# an mjvScene holds up to mjMAXLIGHT = 100 (the headlight first, then the model's active lights).
+# For a 9th light MuJoCo's glLight*/glEnable(GL_LIGHT0 + 8) calls fail with GL_INVALID_ENUM and
+# draw nothing; the error stays in the context and the next mjr_makeContext (the next scene)
+# prints "OpenGL error 0x500 in or before mjr_makeContext". Renderers pass only the first 8.
+GL_MAX_LIGHTS = 8
 
 
 def configure_model_for_rendering(model: mujoco.MjModel, pretty: bool = False) -> None:
@@ -54,8 +73,10 @@ class CameraRenderer:
     def __init__(self, model: mujoco.MjModel, height: int, width: int, pretty: bool = False):
         from mujoco import gl_context
 
+        self._gl = self._mjr = None  # for close() (and __del__) when the constructor fails
         self.height, self.width, self.pretty = int(height), int(width), pretty
         self._gl = gl_context.GLContext(self.width, self.height)
+        _track(self)
         self._gl.make_current()
         self._rect = mujoco.MjrRect(0, 0, self.width, self.height)
         self._option = mujoco.MjvOption()
@@ -114,6 +135,8 @@ class CameraRenderer:
         finally:
             if groups is not None:
                 model.geom_group[:] = groups
+        if self._scene.nlight > GL_MAX_LIGHTS:
+            self._scene.nlight = GL_MAX_LIGHTS  # the rest would draw nothing and leave a GL error
         mujoco.mjr_render(self._rect, self._scene, self._mjr)
         mujoco.mjr_readPixels(self._flipped, None, self._rect, self._mjr)
         if out is None:
@@ -123,12 +146,26 @@ class CameraRenderer:
         return out
 
     def close(self) -> None:
-        if self._mjr is not None:
-            self._mjr.free()
-            self._mjr = None
-        if self._gl is not None:
-            self._gl.free()
-            self._gl = None
+        """Free the GL context and everything in it; idempotent, and safe at interpreter exit."""
+        gl, mjr = self._gl, self._mjr
+        self._gl = self._mjr = None
+        _live.discard(self)
+        if gl is None:
+            return
+        if sys.is_finalizing():
+            # Past the atexit hooks: MuJoCo's eglTerminate has run, and any EGL call raises.
+            _abandon(gl, mjr)
+            return
+        try:
+            # mjr_freeContext deletes GL names in the *current* context: make it this one, or it
+            # deletes the textures and framebuffer of whichever renderer was made current last.
+            gl.make_current()
+            if mjr is not None:
+                mjr.free()
+            gl.free()
+        except BaseException:
+            _abandon(gl, mjr)
+            raise
 
     def __enter__(self) -> CameraRenderer:
         return self
@@ -139,8 +176,47 @@ class CameraRenderer:
     def __del__(self) -> None:
         try:
             self.close()
-        except Exception:  # interpreter shutdown: GL may already be gone
+        except Exception:  # a GC-time close has nobody to report to
             pass
+
+
+# Renderers not yet closed, for the exit hook (weak: a dropped renderer is closed by __del__).
+_live: weakref.WeakSet[CameraRenderer] = weakref.WeakSet()
+_exit_hook_registered = False
+
+
+def _track(renderer: CameraRenderer) -> None:
+    global _exit_hook_registered
+    _live.add(renderer)
+    if not _exit_hook_registered:
+        # Registered after the renderer's GLContext exists, hence after MuJoCo's EGL backend
+        # registered `atexit(eglTerminate, display)` on creating its first context: atexit runs
+        # hooks last-in first-out, so this one closes the renderers while the display is alive.
+        atexit.register(close_all_renderers)
+        _exit_hook_registered = True
+
+
+def close_all_renderers() -> None:
+    """Close every CameraRenderer of this process that is still open (run at interpreter exit)."""
+    for renderer in list(_live):
+        try:
+            renderer.close()
+        except Exception:  # one broken context must not keep the others open
+            pass
+
+
+# MjrContexts of abandoned renderers, kept so that their destructors (mjr_freeContext) cannot
+# delete GL names in another renderer's context.
+_abandoned: list[mujoco.MjrContext] = []
+
+
+def _abandon(gl, mjr: mujoco.MjrContext | None) -> None:
+    """Drop a GL context without calling EGL, whose display may be gone (GLContext.__del__ would
+    raise EGLError); what it holds is released with the process."""
+    if hasattr(gl, "_context"):
+        gl._context = None
+    if mjr is not None:
+        _abandoned.append(mjr)
 
 
 def outside_view(model: mujoco.MjModel, data: mujoco.MjData, cam_id: int, height: int, width: int) -> np.ndarray | None:
