@@ -10,6 +10,7 @@ from simfarm.errors import ConfigError
 from simfarm.paths import configs_dir
 from simfarm.policies import make_policy, validate_config
 
+
 @pytest.fixture(scope="module")
 def real_specs(tmp_path_factory):
     """Specs whose targets exist: validation now imports, opens and connects to them."""
