@@ -84,9 +84,11 @@ def main(argv: list[str]) -> int:
     """Dispatch a dataset subcommand; returns the exit code (0 ok, 1 invalid dataset, 2 usage)."""
     from simfarm.paths import data_root
 
-    if not argv or argv[0] in ("-h", "--help", "help"):
+    if argv and argv[0] in ("-h", "--help", "help"):
         print(__doc__.strip(), file=sys.stderr)
-        return 0 if argv else 2
+        return 0
+    if not argv:
+        raise ConfigError(f"dataset: a subcommand is required: {', '.join(SUBCOMMANDS)} (simfarm dataset --help shows their usage)")
     data_root()  # a wrong SIMFARM_ROOT fails every command the same way
     command, rest = argv[0], argv[1:]
     if command not in SUBCOMMANDS:

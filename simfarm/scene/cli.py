@@ -65,9 +65,11 @@ def main(argv: list[str]) -> int:
     """Entry point for `simfarm scene ...`; returns the exit code."""
     from simfarm.paths import data_root
 
-    if not argv or argv[0] in ("-h", "--help", "help"):
+    if argv and argv[0] in ("-h", "--help", "help"):
         print(__doc__.strip(), file=sys.stderr)
-        return 0 if argv else 2
+        return 0
+    if not argv:
+        raise ConfigError("scene: a subcommand is required: sample, gallery (simfarm scene --help shows their usage)")
     data_root()  # a wrong SIMFARM_ROOT fails every command the same way
     command, rest = argv[0], argv[1:]
     if command not in USAGE:
