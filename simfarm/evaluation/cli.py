@@ -15,7 +15,18 @@ def main(argv: Sequence[str]) -> int:
     from simfarm.evaluation.runner import run_eval
 
     def job(cfg) -> int:
-        run_eval(cfg)
+        import sys
+
+        from simfarm.farm.execute import EXIT_INTERRUPTED, JobInterrupted
+
+        try:
+            run_eval(cfg)
+        except JobInterrupted as exc:
+            print(f"simfarm eval: {exc}", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
+        except KeyboardInterrupt:  # a second Ctrl-C, or one before the evaluation's own handler was set
+            print("simfarm eval: interrupted", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
         return 0
 
     return hydra_main("eval", argv, job)

@@ -219,7 +219,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += _table(rate_header, [_rate_row("overall", s["overall"])])
     if s["overall"]["errors"]:
         lines += [
-            f"{s['overall']['errors']} episode(s) ended with an error and count as failures.",
+            f"{s['overall']['errors']} episode{'' if s['overall']['errors'] == 1 else 's'} ended with an error "
+            f"and count{'s' if s['overall']['errors'] == 1 else ''} as failures.",
             "",
         ]
     for name, title in (
@@ -385,7 +386,8 @@ def write_report(
 
     report.json holds {version, config, summary, episodes, plots, videos}; `episodes` keeps the
     input results so a report can be recomputed or compared later. Video paths are stored
-    relative to `out_dir` when they lie inside it.
+    relative to `out_dir` when they lie inside it. Each file is written whole (a temporary name,
+    then renamed) and report.json last, so a folder with a report.json holds a complete report.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -414,9 +416,15 @@ def write_report(
             "videos": video_refs,
         }
     )
-    (out / REPORT_JSON).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    (out / REPORT_MD).write_text(render_markdown(report) + "\n")
+    _write_text_atomic(out / REPORT_MD, render_markdown(report) + "\n")
+    _write_text_atomic(out / REPORT_JSON, json.dumps(report, indent=2, sort_keys=True) + "\n")
     return report
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

@@ -4,6 +4,12 @@ Reuses the rollout path (same scenes, tasks, randomization) with `split=test`, w
 overlap a generation job's (`train`) with the same seed (simfarm.seeding). Optionally sweeps
 several tasks, room programs and randomization presets in one run. Writes report.json, report.md,
 plots and mp4 videos of the first K episodes plus up to K failures.
+
+Like `generate`, an output that holds a report is refused unless `overwrite=true`, and even then
+the old report is replaced only once the new one is written: the evaluation writes into a
+sibling folder (`<parent>/.<name>.simfarm-next`) that is swapped in at the end
+(simfarm.farm.state.replace_output). An evaluation is not resumable: an interrupted one leaves
+the output as it was.
 """
 
 from __future__ import annotations
@@ -11,17 +17,25 @@ from __future__ import annotations
 import itertools
 import logging
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from simfarm.config import config_hash, to_dict, validate
-from simfarm.errors import ConfigError, EpisodeError
+from simfarm.errors import ConfigError, EpisodeError, FarmError
 
 log = logging.getLogger(__name__)
 
 EVAL_ONLY_KEYS = ("videos", "failure_videos", "latency_s", "tasks", "scenes", "randomizations")
+# The report keeps one result row per episode (report.json's `episodes`), so an evaluation's size
+# is bounded: a million rows is ~1 GB of driver memory and a report.json of several hundred MB.
+MAX_EVAL_EPISODES = 1_000_000
+# Episodes in flight per worker: enough to hide the task round trip, few enough that the driver
+# holds only a window of the evaluation, not all of it.
+IN_FLIGHT_PER_WORKER = 2
+RAY_TASK_RETRIES = 3  # Ray's default max_retries for a task whose worker died
 
 
 def expand_sweep(c: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,60 +149,165 @@ def write_mp4(path: Path, frames: np.ndarray, fps: float) -> None:
     tmp.replace(path)
 
 
-def run_eval(cfg) -> dict[str, Any]:
-    """Evaluate; returns the report dict (also written under `output`)."""
+def run_eval(cfg, show_progress: bool = True) -> dict[str, Any]:
+    """Evaluate; returns the report dict (also written under `output`).
+
+    Raises ConfigError before Ray starts for a bad config, FarmError when `output` holds a report
+    (or foreign files) and overwrite is false, JobInterrupted after a Ctrl-C (workers cancelled,
+    Ray shut down, the output left as it was).
+    """
     import ray
 
-    from simfarm.evaluation.report import write_report
-    from simfarm.farm.execute import ClusterOptions, init_ray
+    from simfarm.evaluation.report import REPORT_JSON, write_report
+    from simfarm.farm.execute import (
+        ClusterOptions,
+        InterruptGuard,
+        check_workers_fit,
+        init_ray,
+        plural,
+    )
+    from simfarm.farm.state import NEXT_SUFFIX, finish_replacement, replace_output, sibling
+    from simfarm.writers.storage import resolve
 
     c = to_dict(cfg)
     if c.get("split") == "train":
         log.warning("eval with split=train reuses the seeds of generation jobs: results are not held out")
-    out = Path(c["output"])
     if "://" in str(c["output"]):
-        raise ConfigError("eval output must be a local folder (reports and videos are written there)")
+        raise ConfigError(f"output: eval writes a local folder (report, plots, videos), got the URL {c['output']!r}")
     combos = expand_sweep(c)
     for combo in combos:
         validate({k: v for k, v in combo.items() if k not in EVAL_ONLY_KEYS and k != "writer"})
+    total = sum(int(combo["episodes"]) for combo in combos)
+    if total > MAX_EVAL_EPISODES:
+        raise ConfigError(
+            f"episodes: an evaluation keeps one result per episode in its report, so it runs at most "
+            f"{MAX_EVAL_EPISODES} episodes in all; got {total} ({plural(len(combos), 'sweep combination')} x episodes)"
+        )
     options = ClusterOptions.from_config(c)
-    started = init_ray(options, int(c.get("workers", 1)))
-    video_dir = out / "videos"
-    if video_dir.exists():
-        shutil.rmtree(video_dir)
-    remote = ray.remote(num_cpus=1)(evaluate_episode_in_worker)
-    try:
-        refs = []
-        for combo in combos:
-            combo = {**combo, "randomization_name": _preset_name(combo)}
-            h = config_hash(combo)
-            refs += [remote.remote(options.pin_cpus, options.compact_heap, combo, h, i, str(video_dir), int(c.get("videos", 0)))
-                     for i in range(int(combo["episodes"]))]
-        results = _gather(refs)
-    finally:
-        if started:
-            ray.shutdown()
-    videos = _keep_failure_videos(results, int(c.get("failure_videos", 0)))
-    report = write_report(results, out, config={k: v for k, v in c.items() if k != "hydra"}, videos=videos)
-    s = report["summary"]
-    rate = s.get("success", s.get("overall", {}))
-    log.info("eval: %s episodes, success %s -> %s", len(results), rate, out / "report.md")
+    workers = int(c.get("workers", 1))
+    check_workers_fit(options, workers)
+    fs, root = resolve(c["output"])
+    out = Path(root)
+    with InterruptGuard() as guard:
+        finish_replacement(fs, root, REPORT_JSON)
+        check_eval_output(out, bool(c.get("overwrite", False)))
+        staged = Path(sibling(root, NEXT_SUFFIX))
+        if staged.exists():  # an interrupted evaluation's (never resumed): start afresh
+            shutil.rmtree(staged)
+        staged.mkdir(parents=True)
+        replaced = False
+        try:
+            started = init_ray(options, workers)
+            try:
+                guard.check(0, total, resumable=False)
+                results = _gather(_episode_tasks(combos, options, staged / "videos", int(c.get("videos", 0))),
+                                  total, workers, guard, show_progress)
+            finally:
+                if started:
+                    ray.shutdown()
+            videos = _keep_failure_videos(results, int(c.get("failure_videos", 0)))
+            for r in results:  # videos are named relative to the report, which moves with them
+                if r.get("video"):
+                    r["video"] = Path(r["video"]).relative_to(staged).as_posix()
+            report = write_report(results, staged, config={k: v for k, v in c.items() if k != "hydra"}, videos=videos)
+            replace_output(fs, root, str(staged), REPORT_JSON)
+            replaced = True
+        finally:
+            if not replaced:
+                shutil.rmtree(staged, ignore_errors=True)
+    log.info("eval: %s -> %s", describe_success(report["summary"]), out / "report.md")
     return report
 
 
-def _gather(refs) -> list[dict[str, Any]]:
-    import ray
-    from tqdm import tqdm
+def check_eval_output(out: Path, overwrite: bool) -> None:
+    """Refuse an output that holds a report (or files no evaluation wrote) unless overwrite is true."""
+    from simfarm.evaluation.report import REPORT_JSON
 
-    results = []
-    pending = list(refs)
-    with tqdm(total=len(refs), desc="eval", unit="ep") as bar:
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            results += ray.get(done)
-            bar.update(len(done))
-            ok = sum(r["success"] for r in results)
-            bar.set_postfix(success=f"{ok / len(results):.0%}")
+    if overwrite:
+        return
+    if (out / REPORT_JSON).exists():
+        raise FarmError(
+            f"output {out} already holds an evaluation report ({REPORT_JSON} exists); "
+            "pass overwrite=true to replace it, or choose another output="
+        )
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FarmError(
+            f"output {out} exists and holds files that no simfarm eval wrote; "
+            "pass overwrite=true to replace them, or choose another output="
+        )
+
+
+def describe_success(summary: dict[str, Any]) -> str:
+    """'40 episodes, success 31/40 = 77.5% (95% interval 62.5%-87.7%), 1 error' for a log line."""
+    from simfarm.farm.execute import plural
+
+    o = summary["overall"]
+    n = int(o["n"])
+    if not n:
+        return "0 episodes"
+    level = int(round(100 * summary.get("confidence", 0.95)))
+    text = (f"{plural(n, 'episode')}, success {o['successes']}/{n} = {o['rate']:.1%} "
+            f"({level}% interval {o['ci_low']:.1%}-{o['ci_high']:.1%})")
+    errors = int(o.get("errors") or 0)
+    return text + (f", {plural(errors, 'error')}" if errors else "")
+
+
+def _episode_tasks(combos, options, video_dir: Path, video_first: int) -> Iterator[tuple[Any, tuple]]:
+    """(remote function, args) of every episode, made as they are submitted (never all at once)."""
+    import ray
+
+    remote = ray.remote(num_cpus=1)(evaluate_episode_in_worker)
+    for combo in combos:
+        combo = {**combo, "randomization_name": _preset_name(combo)}
+        h = config_hash(combo)
+        combo_ref = ray.put(combo)  # one copy of the config in the object store, not one per episode
+        for i in range(int(combo["episodes"])):
+            yield remote, (options.pin_cpus, options.compact_heap, combo_ref, h, i, str(video_dir), video_first)
+
+
+def _gather(tasks: Iterator[tuple[Any, tuple]], total: int, workers: int, guard, show_progress: bool = True) -> list[dict[str, Any]]:
+    """Run the episodes with a bounded window in flight; results sorted by (task, program, episode)."""
+    import ray
+
+    from simfarm.farm.execute import DRIVER_POLL_S, make_progress, worker_error
+
+    results: list[dict[str, Any]] = []
+    in_flight: dict[Any, int] = {}
+    bar = make_progress("eval", total, 0, show_progress)
+    ok = failed = 0
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(in_flight) < IN_FLIGHT_PER_WORKER * workers:
+                item = next(tasks, None)
+                if item is None:
+                    exhausted = True
+                    break
+                remote, args = item
+                in_flight[remote.remote(*args)] = args[4]
+            if not in_flight:
+                break
+            guard.check(len(results), total, resumable=False)
+            done, _ = ray.wait(list(in_flight), num_returns=1, timeout=DRIVER_POLL_S)
+            for ref in done:
+                index = in_flight.pop(ref)
+                try:
+                    r = ray.get(ref)
+                except ray.exceptions.RayError as exc:
+                    raise worker_error(exc, f"episode {index}", RAY_TASK_RETRIES, resumable=False) from None
+                results.append(r)
+                ok += bool(r["success"]) and not r.get("error")
+                failed += bool(r.get("error"))
+            bar.show(len(results), ok, failed)
+    except BaseException:
+        for ref in in_flight:
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:
+                pass
+        raise
+    finally:
+        bar.close()
     return sorted(results, key=lambda r: (r["task"], r["program"], r["episode_index"]))
 
 

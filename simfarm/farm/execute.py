@@ -562,27 +562,37 @@ def _run_pending(c, h, store, pending: Iterator[ShardPlan], n_pending: int, shar
 def _shard_result(ref, shard: ShardPlan, options: ClusterOptions) -> ShardResult:
     """A finished shard's result; a worker's error becomes one line naming the shard."""
     import ray
-    from ray.exceptions import RayTaskError
 
     episodes = f"episodes {shard.first_episode}..{shard.first_episode + shard.num_episodes - 1}"
     try:
         return ShardResult.from_dict(ray.get(ref))
-    except RayTaskError as exc:
+    except ray.exceptions.RayError as exc:
+        raise worker_error(exc, f"{shard.name} ({episodes})", options.max_task_retries) from None
+
+
+def worker_error(exc: BaseException, what: str, max_task_retries: int = 0, resumable: bool = True) -> SimfarmError:
+    """One-line error for a Ray task that failed: `what` names the work (a shard, an episode).
+
+    A user's error found only in a worker (e.g. a camera the scene lacks, at its first build)
+    keeps its class and message, as if the driver had found it; another error in a worker is
+    logged with its traceback and named by its first line; a lost worker or node says to re-run.
+    """
+    from ray.exceptions import RayTaskError
+
+    if isinstance(exc, RayTaskError):
         cause = getattr(exc, "cause", None) or exc
         first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         if isinstance(cause, SimfarmError):
-            # A user's error found only in a worker (e.g. a camera the scene lacks, at its first
-            # build): the same one-line message as if the driver had found it.
             kind = ConfigError if isinstance(cause, ConfigError) else FarmError
-            raise kind(f"{first} (found by a worker running {shard.name}, {episodes})") from None
-        log.error("%s (%s) failed in a worker:\n%s", shard.name, episodes, exc)
-        raise FarmError(f"{shard.name} ({episodes}) failed in a worker: {type(cause).__name__}: {first}") from None
-    except ray.exceptions.RayError as exc:  # worker or node lost more often than retries allow
-        first = (str(exc).strip().splitlines() or [""])[0]
-        raise FarmError(
-            f"{shard.name} was lost {options.max_task_retries + 1} times ({type(exc).__name__}: {first}); "
-            "re-run the same command to resume, or raise cluster.max_task_retries"
-        ) from None
+            return kind(f"{first} (found by a worker running {what})")
+        log.error("%s failed in a worker:\n%s", what, exc)
+        return FarmError(f"{what} failed in a worker: {type(cause).__name__}: {first}")
+    first = (str(exc).strip().splitlines() or [""])[0]
+    again = "re-run the same command to resume" if resumable else "re-run the same command"
+    return FarmError(
+        f"{what} was lost {plural(max_task_retries + 1, 'time')} ({type(exc).__name__}: {first}); "
+        f"{again}, or raise cluster.max_task_retries"
+    )
 
 
 def _live_counts(progress, now: JobProgress) -> JobProgress:
