@@ -56,6 +56,10 @@ def _read_parquet(path: Path):
         raise DatasetError(f"{path} cannot be read as parquet ({type(exc).__name__}: {exc})") from exc
 
 
+# What the reader itself needs from meta/info.json (validate checks the full schema).
+REQUIRED_INFO_KEYS = ("fps", "features", "data_path", "total_episodes", "total_frames")
+
+
 class LeRobotReader:
     """LeRobot v3.0 files located through meta/episodes, as LeRobotDataset does."""
 
@@ -70,6 +74,9 @@ class LeRobotReader:
             raise DatasetError(f"{info_path} is missing") from exc
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{info_path} is not valid JSON: {exc}") from exc
+        missing = [k for k in REQUIRED_INFO_KEYS if k not in self.info] if isinstance(self.info, dict) else list(REQUIRED_INFO_KEYS)
+        if missing:
+            raise DatasetError(f"{info_path} lacks keys {missing}: not a LeRobot v3 dataset's info")
         self._data_cache: dict[str, Any] = {}
 
     @property
@@ -119,6 +126,8 @@ class LeRobotReader:
     def episode_record(self, episode_index: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         """(actions (T, A), physics states (T, D), metadata) of one episode; see `load_episode_record`."""
         rows = self.episode_rows(episode_index)
+        if "action" not in rows:
+            raise DatasetError(f"{self.root}: episode {episode_index}'s data file has no 'action' column")
         actions = np.asarray(rows["action"], dtype=np.float32)
         states = self.physics_states(episode_index)
         sf = self.simfarm_episodes[episode_index]
@@ -249,6 +258,8 @@ class Hdf5Reader:
                     f"episode {episode_index} is out of range; the dataset has {len(f['data'])} episodes (demo_0..)"
                 )
             g = f["data"][name]
+            if "actions" not in g:
+                raise DatasetError(f"{self.path}: data/{name} has no 'actions'")
             actions = g["actions"][()].astype(np.float32)
             states = g["states"][()] if "states" in g else np.zeros((len(actions), 0))
             try:

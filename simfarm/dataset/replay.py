@@ -41,6 +41,12 @@ def replay_episode(path: str, episode_index: int, env_cache: dict | None = None)
         raise DatasetError(f"{path}: episode {episode_index} lacks the env record or SceneSpec needed for replay")
     if states.shape[0] != len(actions) or states.shape[1] == 0:
         raise DatasetError(f"{path}: episode {episode_index} has {states.shape[0]} recorded states for {len(actions)} actions")
+    lacking = [k for k in ("task", "robot", "scene", "randomization", "control_mode", "control_hz", "max_steps") if k not in record]
+    for k in ("seed", "episode_index", "randomization"):
+        if k not in md:
+            lacking.append(f"metadata.{k}")
+    if lacking:
+        raise DatasetError(f"{path}: episode {episode_index}'s record lacks {lacking}, needed for replay")
     key = repr(sorted((k, repr(v)) for k, v in record.items()))
     env_cache = {} if env_cache is None else env_cache
     env = env_cache.get(key)
