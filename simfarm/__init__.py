@@ -7,6 +7,12 @@ from importlib.metadata import PackageNotFoundError, version
 # Set here, before any submodule imports mujoco, because MuJoCo reads it once at import.
 os.environ.setdefault("MUJOCO_GL", "egl")
 
+# `import mujoco` imports PyOpenGL, which logs "No OpenGL_accelerate module loaded" at INFO on
+# import; drop that one record before any submodule imports mujoco (simfarm/_quiet.py).
+from simfarm import _quiet  # noqa: E402
+
+_quiet.install()
+
 try:
     __version__ = version("simfarm")
 except PackageNotFoundError:  # running from a source tree without installing

@@ -20,7 +20,7 @@ from simfarm.errors import ConfigError
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     """' (did you mean X?)' for the closest accepted option, or '' when none is close."""
-    match = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.7)
+    match = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 

@@ -140,10 +140,15 @@ def precheck_overrides(config_name: str, overrides: Sequence[str]) -> None:
     from hydra.errors import HydraException
 
     overrides = [o for o in overrides if not o.startswith("hydra")]
-    try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
-    except HydraException as exc:
-        raise _as_config_error(exc, config_name) from None
+    parser = OverridesParser.create()
+    for item in overrides:
+        try:
+            parser.parse_overrides([item])
+        except HydraException as exc:
+            detail = str(exc).split("See https")[0].strip()
+            raise ConfigError(f"{item}: cannot read this KEY=VALUE ({detail}); quote values with brackets, "
+                              "commas or spaces, e.g. 'cameras=[workspace,wrist]'") from None
+    parsed = parser.parse_overrides(list(overrides))
     sweeps = [k for k, o in enumerate(parsed) if o.is_sweep_override()]
     base = [o.input_line if not o.is_sweep_override() else _with_value(o, next(iter(o.sweep_string_iterator())))
             for o in parsed]

@@ -47,7 +47,7 @@ CLI_ROWS = [
     (["generate", "output=/proc/x"], "output", "not writable"),
     (["generate", "task=push_trolley"], "robot", "mobile base"),
     (["generate", "-m", "task=push,pick_plac"], "task", "did you mean 'pick_place'"),
-    (["generate", "x=["], "x=[", "override"),
+    (["generate", "x=["], "x=[", "cannot read this KEY=VALUE"),
     (["eval", "episdes=3"], "episdes", "did you mean 'episodes'"),
     (["eval", "max_steps=-5"], "max_steps", "integer >= 1"),
     (["eval", "cameras=[top]"], "cameras", "has: wrist"),

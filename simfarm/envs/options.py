@@ -49,7 +49,8 @@ def check_camera_size(value: Any) -> tuple[int, int]:
         and all(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi for v in value)
     )
     if not ok:
-        raise ConfigError(f"camera_size: must be [height, width] with integers in {lo}..{hi}, got {value!r}")
+        shown = list(value) if isinstance(value, tuple) else value  # as a config writes it
+        raise ConfigError(f"camera_size: must be [height, width] with integers in {lo}..{hi}, got {shown!r}")
     return (int(value[0]), int(value[1]))
 
 
