@@ -92,3 +92,30 @@ def test_s3_output_stops_resumes_and_matches_a_local_run(s3_and_ray, tmp_path):
     run_job(local_cfg, runner_factory=FAKE_FACTORY, show_progress=False)
     assert episode_indices(tmp_path / "from_s3") == list(range(10))
     assert_same_content(dataset_content(tmp_path / "from_s3"), dataset_content(tmp_path / "local"))
+
+
+def s3_files(fs, prefix: str) -> dict[str, bytes]:
+    fs.invalidate_cache()
+    return {p[len(prefix):]: fs.cat_file(p) for p in sorted(fs.find(prefix))}
+
+
+def test_s3_overwrite_deletes_the_old_job_only_once_the_new_one_is_complete(s3_and_ray, tmp_path):
+    from simfarm.errors import ConfigError
+
+    fs = s3_and_ray
+    url, prefix = f"s3://{BUCKET}/jobs/over", f"{BUCKET}/jobs/over"
+    run_job(job_config(url, episodes=3, workers=1), runner_factory=FAKE_FACTORY, show_progress=False)
+    before = s3_files(fs, prefix)
+    assert "/job.json" in before
+    # The new job's config fails inside a worker: the old job is untouched.
+    broken = job_config(url, episodes=6, workers=1, overwrite=True, **{"fake.bad_camera": "wirst"})
+    with pytest.raises(ConfigError, match="no camera 'wirst'"):
+        run_job(broken, runner_factory=FAKE_FACTORY, show_progress=False)
+    assert s3_files(fs, prefix) == before
+    report = run_job(job_config(url, episodes=6, workers=1, overwrite=True), runner_factory=FAKE_FACTORY, show_progress=False)
+    assert report["episodes"]["kept"] == 6
+    download(fs, url, tmp_path / "new")
+    assert episode_indices(tmp_path / "new") == list(range(6))
+    assert json.loads((tmp_path / "new" / "job.json").read_text())["episodes"]["kept"] == 6
+    fs.invalidate_cache()
+    assert not fs.exists(f"{BUCKET}/jobs/.over.simfarm-next")
