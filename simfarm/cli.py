@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         print(__version__)
         return 0
     if command not in COMMANDS:
-        print(f"simfarm: unknown command {command!r}; accepted: {', '.join(COMMANDS)}", file=sys.stderr)
+        from simfarm.checks import did_you_mean
+
+        print(f"simfarm: error: unknown command {command!r}{did_you_mean(command, COMMANDS)}; accepted: {', '.join(COMMANDS)}",
+              file=sys.stderr)
         return 2
     module_name, func_name = COMMANDS[command].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
@@ -55,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except SimfarmError as exc:
         print(f"simfarm {command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # commands with work to resume say more themselves (farm, eval)
+        print(f"simfarm {command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
