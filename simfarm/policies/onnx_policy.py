@@ -202,6 +202,14 @@ def check_onnx_policy(path: str, options: dict[str, Any], where: str = "policy")
         raise ConfigError(
             f"{where}: onnx policy options {unknown}{did_you_mean(unknown[0], accepted)} are not accepted; accepted: {', '.join(accepted)}"
         )
+    if "threads" in options:
+        from simfarm.checks import integer
+
+        integer(f"{where}.threads", options["threads"], minimum=1)
+    if options.get("inputs") is not None and not isinstance(options["inputs"], dict):
+        raise ConfigError(
+            f"{where}.inputs: must map observation keys to ONNX input names (e.g. {{state: obs_state}}), got {options['inputs']!r}"
+        )
     try:
         policy = OnnxPolicy(str(file), None, gym.spaces.Box(-1.0, 1.0, (1,), np.float32), **options)
     except (ConfigError, PolicyError) as exc:

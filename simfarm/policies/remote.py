@@ -189,6 +189,8 @@ def check_remote_policy(url: str, options: dict[str, Any], where: str = "policy"
     import socket
     from urllib.parse import urlsplit
 
+    from simfarm.checks import number
+
     accepted = [
         p for p in inspect.signature(RemotePolicy.__init__).parameters
         if p not in ("self", "url", "observation_space", "action_space")
@@ -200,6 +202,13 @@ def check_remote_policy(url: str, options: dict[str, Any], where: str = "policy"
         raise ConfigError(
             f"{where}: remote policy options {unknown}{did_you_mean(unknown[0], accepted)} are not accepted; accepted: {', '.join(accepted)}"
         )
+    for key in ("timeout_s", "connect_timeout_s"):
+        if key in options:
+            value = number(f"{where}.{key}", options[key], minimum=0.0)
+            if value == 0:
+                raise ConfigError(f"{where}.{key}: must be a number > 0 (seconds), got {options[key]!r}")
+    if not isinstance(options.get("server_options", {}), dict):
+        raise ConfigError(f"{where}.server_options: must be a mapping of options for the server's policy, got {options['server_options']!r}")
     parts = urlsplit(url)
     try:
         port = parts.port or (443 if parts.scheme == "wss" else 80)

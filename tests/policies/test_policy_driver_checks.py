@@ -146,3 +146,16 @@ def test_check_policy_takes_the_options_make_policy_takes(policy_module_dir, onn
         check_policy("random", gain=2)
     with pytest.raises(ConfigError, match="^served: python:"):
         check_policy("python:simfarm_no_such_module:X", where="served")
+
+
+def test_numeric_and_mapping_options_are_checked_in_the_driver(onnx_model):
+    with pytest.raises(ConfigError, match=r"^policy.threads: must be an integer >= 1, got 0"):
+        validate_config({"policy": {"spec": f"onnx:{onnx_model}", "threads": 0}})
+    with pytest.raises(ConfigError, match=r"^policy.inputs: must map observation keys"):
+        validate_config({"policy": {"spec": f"onnx:{onnx_model}", "inputs": "obs_state"}})
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"remote:ws://127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(ConfigError, match=r"^policy.timeout_s: expected a finite number, got 'soon'"):
+            validate_config({"policy": {"spec": url, "timeout_s": "soon"}})
+        with pytest.raises(ConfigError, match=r"^policy.connect_timeout_s: must be a number > 0"):
+            validate_config({"policy": {"spec": url, "connect_timeout_s": 0}})
