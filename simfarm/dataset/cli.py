@@ -56,6 +56,8 @@ def parse_args(command: str, argv: list[str]) -> Args:
             name = arg.partition("=")[0]
             if name not in usage.flags:
                 raise ConfigError(f"{where}: unknown flag {arg!r}{did_you_mean(name, usage.flags)}; accepted: {accepted}")
+            if "=" in arg:
+                raise ConfigError(f"{where}: flag {name} takes no value, got {arg!r}; give {name} alone or leave it out")
             flags.add(name)
         elif "=" in arg:
             key, _, value = arg.partition("=")

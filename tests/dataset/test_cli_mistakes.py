@@ -28,6 +28,7 @@ ROWS = [
     (["dataset", "info", "{hdf5}", "--jsn"], ["'--jsn'", "did you mean '--json'"], {}),
     (["dataset", "validate", "{hdf5}", "--jsn"], ["'--jsn'", "did you mean '--json'", "--no-stats"], {}),
     (["dataset", "validate", "{hdf5}", "extra"], ["'extra'", "one PATH"], {}),
+    (["dataset", "validate", "{hdf5}", "--json=false"], ["--json", "takes no value"], {}),
     (["dataset", "validate", "/nonexistent"], ["/nonexistent"], {}),
     (["dataset", "plot", "{hdf5}"], ["out=", "required"], {}),
     (["dataset", "plot", "{hdf5}", "out={file}"], ["out:", "existing file"], {}),
