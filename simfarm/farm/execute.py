@@ -179,8 +179,8 @@ def warn_if_cluster_too_small(workers: int) -> None:
         return
     if workers > cpus:
         log.warning(
-            "workers=%d but the Ray cluster has %s: at most %d shards run at once (the cluster's autoscaler may add more)",
-            workers, plural(cpus, "CPU"), cpus,
+            "workers=%d but the Ray cluster has %s: at most %s run at once (the cluster's autoscaler may add more)",
+            workers, plural(cpus, "CPU"), plural(cpus, "shard"),
         )
 
 
@@ -423,7 +423,6 @@ def run_job(
     return report
 
 
-
 def _run_job_in(store: JobStore, mode: str, c, h, plan: ShardPlans, options: ClusterOptions, runner_factory, show_progress, guard: InterruptGuard, t_start) -> dict[str, Any]:
     markers = {}
     if mode == "resume":
@@ -449,7 +448,7 @@ def _run_job_in(store: JobStore, mode: str, c, h, plan: ShardPlans, options: Clu
             resumed.add(e)
     if resumed.failed > max_failures and n_pending:
         raise FarmError(
-            f"the finished shards already hold {resumed.failed} failed episodes, more than "
+            f"the finished shards already hold {plural(resumed.failed, 'failed episode')}, more than "
             f"max_failures={max_failures}; resume with a larger max_failures (e.g. "
             f"max_failures={resumed.failed + 10}) to finish the job"
         )
@@ -708,7 +707,7 @@ def _budget_message(store, failed, max_failures, results, resumed, now) -> str:
             break
     finished = len(results)
     return (
-        f"failure budget spent: {failed} episodes failed, more than max_failures={max_failures}; "
+        f"failure budget spent: {plural(failed, 'episode')} failed, more than max_failures={max_failures}; "
         f"job stopped. {plural(finished, 'shard')} {'is' if finished == 1 else 'are'} finished and kept in {store.output}. "
         f"Errors (first {min(len(errors), 5)}):\n  " + "\n  ".join(errors[:5] or ["(in shards still running)"])
         + f"\nfix the cause, or re-run the same command with max_failures={failed + 10} to finish the job"

@@ -62,7 +62,7 @@ class ShardPlans(Sequence[ShardPlan]):
         if k < 0:
             k += n
         if not 0 <= k < n:
-            raise IndexError(f"shard {k} is outside the plan of {n} shards")
+            raise IndexError(f"shard {k} is outside the plan of {n} shard{'' if n == 1 else 's'}")
         start = k * self.shard_size
         return ShardPlan(index=k, first_episode=start, num_episodes=min(self.shard_size, self.episodes - start))
 

@@ -183,3 +183,14 @@ def test_preparing_a_job_of_ten_trillion_episodes_is_quick_and_small(tmp_path):
         tracemalloc.stop()
     assert len(plan) == 2 * 10**12 and plan[-1].first_episode == 10**13 - 5
     assert elapsed < 5 and peak < 50 * 2**20, (elapsed, peak)
+
+
+def test_more_workers_than_a_joined_clusters_cpus_is_said_once(ray_session, caplog):
+    from simfarm.farm.execute import warn_if_cluster_too_small
+
+    with caplog.at_level("WARNING", logger="simfarm.farm.execute"):
+        warn_if_cluster_too_small(2)
+        warn_if_cluster_too_small(3)
+    assert [r.getMessage() for r in caplog.records] == [
+        "workers=3 but the Ray cluster has 2 CPUs: at most 2 shards run at once (the cluster's autoscaler may add more)"
+    ]

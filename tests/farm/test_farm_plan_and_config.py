@@ -110,3 +110,26 @@ def test_more_workers_than_cpus_is_refused_before_ray_starts_unless_asked_for(tm
     prepare_job(job_config(out, workers=cpus + 1, **{"cluster.num_cpus": cpus + 1}))
     with pytest.raises(ConfigError, match="cluster.oversubscribe"):
         prepare_job(job_config(out, **{"cluster.oversubscribe": "sure"}))
+
+
+def test_a_local_ray_keeps_token_authentication_without_saying_so_on_every_job(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    code = (
+        "import os, ray\n"
+        "from simfarm.farm.execute import ClusterOptions, init_ray\n"
+        "assert init_ray(ClusterOptions(), 1)\n"
+        "from ray._raylet import AuthenticationMode, get_authentication_mode\n"
+        "print(get_authentication_mode() == AuthenticationMode.TOKEN, os.environ.get('RAY_AUTH_MODE'))\n"
+        "ray.shutdown()\n"
+    )
+    env = dict(os.environ, RAY_TMPDIR=tempfile.mkdtemp(prefix="ta", dir="/tmp"))
+    for key in ("RAY_AUTH_MODE", "RAY_ADDRESS"):
+        env.pop(key, None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["True", "token"]  # authentication is on
+    assert "Token authentication" not in done.stderr, done.stderr[-3000:]
