@@ -15,7 +15,7 @@ import logging
 import re
 import sys
 
-from simfarm.checks import boolean, did_you_mean, integer, one_of, writable_file
+from simfarm.checks import boolean, did_you_mean, integer, writable_file
 from simfarm.errors import ConfigError
 
 log = logging.getLogger("simfarm.scene")
@@ -125,10 +125,14 @@ def _gallery(values: dict[str, str]) -> int:
         raise ConfigError(f"scene gallery: out=PATH.png is required; usage: {USAGE['gallery']}")
     out = writable_file("out", values["out"], (".png",))
     robot = values["robot"]
-    if not robot.startswith("menagerie:"):
-        from simfarm.robots import robot_names
+    if not robot.startswith("menagerie:"):  # Menagerie models load (maybe download) when the first scene builds
+        from simfarm.errors import RobotError
+        from simfarm.robots import make_robot
 
-        one_of("robot", robot, robot_names())
+        try:
+            make_robot(robot)
+        except (RobotError, ConfigError) as exc:
+            raise ConfigError(f"robot: {exc}") from None
 
     from simfarm.scene.preview import render_gallery
 

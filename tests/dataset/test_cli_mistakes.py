@@ -70,7 +70,7 @@ ROWS = [
     (["scene", "gallery", "seed=-1", "out={tmp}/g.png"], ["seed:", ">= 0"], {}),
     (["scene", "gallery", "pretty=2", "out={tmp}/g.png"], ["pretty:"], {}),
     (["scene", "gallery", "out={dir}"], ["out:", "is a folder"], {}),
-    (["scene", "gallery", "robot=nope", "out={tmp}/g.png"], ["robot:", "'nope'", "arm"], {}),
+    (["scene", "gallery", "robot=nope", "out={tmp}/g.png"], ["robot:", "'nope'", "accepted:"], {}),
     (["scene", "gallery", "nn=3", "out={tmp}/g.png"], ["'nn'", "accepted: n, seed, robot, out, pretty"], {}),
     (["scene", "gallery", "seeed=3", "out={tmp}/g.png"], ["'seeed'", "did you mean 'seed'"], {}),
     (["scene", "gallery", "out={tmp}/g.png", "extra"], ["'extra'", "KEY=VALUE"], {}),
