@@ -700,19 +700,19 @@ class ProgressLines:
 
 
 def _budget_message(store, failed, max_failures, results, resumed, now) -> str:
+    """One line: how many failed, what is kept, the first errors, and how to go on."""
     errors = []
     for r in sorted(results.values(), key=lambda r: r.shard_index):
-        errors += [f"episode {e.index}: {e.error}" for e in r.episodes if e.status == "failed"]
-        if len(errors) >= 5:
+        errors += [f"episode {e.index}: {(str(e.error).splitlines() or [''])[0]}" for e in r.episodes if e.status == "failed"]
+        if len(errors) >= 3:
             break
     finished = len(results)
     return (
         f"failure budget spent: {plural(failed, 'episode')} failed, more than max_failures={max_failures}; "
-        f"job stopped. {plural(finished, 'shard')} {'is' if finished == 1 else 'are'} finished and kept in {store.output}. "
-        f"Errors (first {min(len(errors), 5)}):\n  " + "\n  ".join(errors[:5] or ["(in shards still running)"])
-        + f"\nfix the cause, or re-run the same command with max_failures={failed + 10} to finish the job"
+        f"job stopped; {plural(finished, 'shard')} {'is' if finished == 1 else 'are'} finished and kept in {store.output}; "
+        f"first errors: {'; '.join(errors[:3]) or '(in shards still running)'}; "
+        f"fix the cause, or re-run the same command with max_failures={failed + 10} to finish the job"
     )
-
 
 
 def _content(c: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,7 @@ JOB_FILE = "job.json"
 NEXT_SUFFIX = ".simfarm-next"
 OLD_SUFFIX = ".simfarm-old"
 JOURNAL_SUFFIX = ".simfarm-swap.json"
+MAX_DIFFS_SHOWN = 5  # differing config keys named in the one-line refusal
 
 
 def new_attempt_id() -> str:
@@ -258,11 +259,13 @@ def check_resumable(store: JobStore, config: dict[str, Any], config_hash: str, o
         if overwrite:
             return "overwrite"
         diff = describe_differences(state.get("content", {}), _content(config))
+        shown = "; ".join(diff[:MAX_DIFFS_SHOWN]) or "none visible: simfarm version changed?"
+        if len(diff) > MAX_DIFFS_SHOWN:
+            shown += f"; and {len(diff) - MAX_DIFFS_SHOWN} more"
         raise FarmError(
             f"output {store.output} holds an unfinished job with a different config "
-            f"(config hash {state.get('config_hash')} there, {config_hash} now); differing keys:\n  "
-            + "\n  ".join(diff or ["(none visible: simfarm version changed?)"])
-            + "\nre-run with the original settings to resume, pass overwrite=true to start over, "
+            f"(config hash {state.get('config_hash')} there, {config_hash} now; differing keys: {shown}); "
+            "re-run with the original settings to resume, pass overwrite=true to start over, "
             "or choose another output="
         )
     if store.is_foreign():
