@@ -116,7 +116,11 @@ def writable_file(key: str, path: str | os.PathLike, suffixes: tuple[str, ...] =
         raise ConfigError(f"{key}: {os.fspath(path)} must end in {' or '.join(suffixes)}")
     if p.exists() and not os.access(p, os.W_OK):
         raise ConfigError(f"{key}: {os.fspath(path)} exists and is not writable")
-    writable_dir(key, p.parent if str(p.parent) else ".")
+    base = _existing_ancestor(p.parent.absolute())
+    if not base.is_dir():
+        raise ConfigError(f"{key}: cannot create {os.fspath(path)}: {base} is a file, not a folder")
+    if not _can_write_in(base):
+        raise ConfigError(f"{key}: cannot write {os.fspath(path)}: {base} is not writable")
     return p
 
 
