@@ -5,6 +5,7 @@
     simfarm scene sample|gallery [KEY=VALUE ...]
     simfarm dataset info|validate|replay|plot PATH [KEY=VALUE ...]
     simfarm serve-policy [KEY=VALUE ...]
+    simfarm list robots|tasks|scenes [--json]
 
 Logs go to stderr; stdout carries only the command's data (e.g. SceneSpec JSON), so it pipes.
 """
@@ -25,6 +26,7 @@ COMMANDS = {
     "scene": "simfarm.scene.cli:main",
     "dataset": "simfarm.dataset.cli:main",
     "serve-policy": "simfarm.policies.cli:serve_main",
+    "list": "simfarm.listing:main",
 }
 
 
@@ -52,12 +54,18 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     module_name, func_name = COMMANDS[command].split(":")
-    func = getattr(importlib.import_module(module_name), func_name)
     try:
+        from simfarm.paths import data_root
+
+        data_root()  # a SIMFARM_ROOT that is set but wrong fails here, for every command
+        func = getattr(importlib.import_module(module_name), func_name)
         return int(func(rest) or 0)
     except SimfarmError as exc:
         print(f"simfarm {command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `simfarm list robots | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:  # commands with work to resume say more themselves (farm, eval)
         print(f"simfarm {command}: interrupted", file=sys.stderr)
         return 130

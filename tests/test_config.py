@@ -34,7 +34,7 @@ def test_unknown_group_option_lists_the_available_ones():
         (["obs_mode=depth"], "obs_mode: got 'depth'; accepted: state, rgb, rgb\\+state"),
         (["camera_size=[224]"], "camera_size: must be \\[height, width\\]"),
         (["split=holdout"], "split: got 'holdout'; accepted: train, test, valid"),
-        (["task=push_trolley"], "push_trolley needs a mobile base; 'arm' has none"),
+        (["task=push_trolley"], "push_trolley needs a mobile base; 'panda' has none"),
         (["task=pick_place", "robot=mobile_base"], "pick_place needs a robot with an arm"),
         (["robot=mobile_base", "task=push_trolley", "control_mode=ee_delta"], "control_mode"),
         (["robot=octopus"], "octopus"),

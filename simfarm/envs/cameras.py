@@ -13,19 +13,22 @@ from typing import Any
 from simfarm.checks import did_you_mean
 from simfarm.errors import ConfigError, SceneError
 
-# Friendly camera names -> model camera names. Any other name is looked up as given.
-CAMERA_ALIASES = {"wrist": "robot/wrist_cam"}
+ROBOT_PREFIX = "robot/"  # where the scene builder attaches the robot (simfarm.scene.builder)
 
 
 def default_cameras(robot) -> tuple[str, ...]:
-    """`cameras: null`: the scene's workspace view plus the robot's own cameras (its wrist, if any)."""
-    return ("workspace", *robot_camera_names(robot)[:1])
+    """`cameras: null`: the scene's workspace view plus the robot's own cameras (wrist, top... if any)."""
+    return ("workspace", *robot.cameras)
 
 
 def robot_camera_names(robot) -> list[str]:
-    """The names a job may use for the robot's own cameras."""
-    wrist = getattr(getattr(robot, "layout", None), "wrist_camera", "")
-    return ["wrist", f"robot/{wrist}"] if wrist else []
+    """The names a job may use for the robot's own cameras: `wrist` and its model name `robot/wrist_cam`."""
+    return [*robot.cameras, *(ROBOT_PREFIX + cam for cam in robot.cameras.values())]
+
+
+def model_camera_name(robot, name: str) -> str:
+    """The compiled model's name of camera `name` (a robot camera's dataset name, or a scene camera)."""
+    return ROBOT_PREFIX + robot.cameras[name] if name in robot.cameras else name
 
 
 def scene_camera_names(spec) -> list[str]:

@@ -19,7 +19,7 @@ import numpy as np
 from gymnasium import spaces
 
 from simfarm.checks import did_you_mean
-from simfarm.envs.cameras import CAMERA_ALIASES, default_cameras
+from simfarm.envs.cameras import default_cameras, model_camera_name
 from simfarm.envs.options import check_env_options
 from simfarm.errors import ConfigError, TaskError
 from simfarm.seeding import episode_seeds
@@ -37,7 +37,7 @@ class EnvConfig:
     """Everything that shapes an env; the gymnasium kwargs and the job config map onto it."""
 
     task: str | dict[str, Any] = "pick_place"
-    robot: str | dict[str, Any] = "arm"
+    robot: str | dict[str, Any] = "panda"
     scene: str | dict[str, Any] = "tabletop"
     randomization: str | dict[str, Any] = "light"
     obs_mode: str = "state"
@@ -205,13 +205,11 @@ class SimfarmEnv(gym.Env):
         return self.config.cameras if self.config.obs_mode != "state" else ()
 
     def _camera_id(self, cam: str) -> int:
-        name = CAMERA_ALIASES.get(cam, cam)
-        if cam == "wrist" and getattr(self.handle, "wrist_camera", None):
-            name = self.handle.wrist_camera
+        name = model_camera_name(self.robot, cam)
         cam_id = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, name)
         if cam_id < 0:
             names = [mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_CAMERA, i) for i in range(self.model.ncam)]
-            raise ConfigError(f"cameras: unknown camera {cam!r}; this scene has: wrist, {', '.join(n for n in names if n)}")
+            raise ConfigError(f"cameras: unknown camera {cam!r}; this scene has: {', '.join([*self.robot.cameras, *(n for n in names if n)])}")
         return cam_id
 
     @property

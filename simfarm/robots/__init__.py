@@ -1,6 +1,6 @@
 """Robots: simfarm's own primitive-built robots, the optional Menagerie source, and `RobotHandle`.
 
-robot = make_robot("arm", mount_height_m=0.75)
+robot = make_robot("panda", mount_height_m=0.75)  # any name of `simfarm list robots`
 spec = robot.build_spec()                      # root body "base" at the origin, facing +x
 frame.attach_body(spec.body("base"), "robot/", "")
 handle = robot.bind(model)                     # prefix "robot/"
@@ -16,20 +16,23 @@ from simfarm.errors import ConfigError, RobotError
 from simfarm.robots.builtin import ArmRobot, MobileArmRobot, MobileBaseRobot, Robot
 from simfarm.robots.handle import RobotHandle, control_modes_for
 from simfarm.robots.layout import RobotLayout
+from simfarm.robots.registry import (
+    aliases,
+    canonical_name,
+    register_robot,
+    registered_robots,
+    robot_class,
+)
 
-BUILTIN_ROBOTS: dict[str, type[Robot]] = {
-    "arm": ArmRobot,
-    "mobile_base": MobileBaseRobot,
-    "mobile_arm": MobileArmRobot,
-}
 MENAGERIE_PREFIX = "menagerie:"
 
 
-def robot_names() -> list[str]:
-    """Accepted robot names (Menagerie models go as `menagerie:<model>`)."""
+def robot_names(include_aliases: bool = False) -> list[str]:
+    """Accepted robot names: the library's, then Menagerie models as `menagerie:<model>`."""
     from simfarm.robots.menagerie import KNOWN_MODELS
 
-    return [*BUILTIN_ROBOTS, *(MENAGERIE_PREFIX + m for m in KNOWN_MODELS)]
+    names = [*registered_robots(), *(sorted(aliases()) if include_aliases else ())]
+    return [*names, *(MENAGERIE_PREFIX + m for m in KNOWN_MODELS)]
 
 
 def _check_params(name: str, factory, params: dict[str, Any]) -> None:
@@ -42,16 +45,19 @@ def _check_params(name: str, factory, params: dict[str, Any]) -> None:
 
 
 def make_robot(name: str, **params: Any) -> Robot:
-    """A robot by name: "arm" | "mobile_base" | "mobile_arm" | "menagerie:<model>"."""
+    """A robot by name (`simfarm list robots`; aliases such as `arm` too) or "menagerie:<model>"."""
     if isinstance(name, str) and name.startswith(MENAGERIE_PREFIX):
         from simfarm.robots.menagerie import MenagerieRobot
 
         _check_params(name, MenagerieRobot.__init__, params)
         return MenagerieRobot(name[len(MENAGERIE_PREFIX) :], **params)
-    factory = BUILTIN_ROBOTS.get(name)
+    factory = robot_class(name) if isinstance(name, str) else None
     if factory is None:
+        from simfarm.checks import did_you_mean
+
         raise RobotError(
-            f"unknown robot {name!r}; accepted: {', '.join(robot_names())} (or menagerie:<model>)"
+            f"unknown robot {name!r}{did_you_mean(str(name), robot_names(include_aliases=True))}; "
+            f"accepted: {', '.join(robot_names())} (or menagerie:<model>)"
         )
     _check_params(name, factory.__init__, params)
     return factory(**params)
@@ -76,7 +82,9 @@ def validate_config(cfg: dict[str, Any]) -> None:
 
 __all__ = [
     "ArmRobot",
-    "BUILTIN_ROBOTS",
+    "canonical_name",
+    "register_robot",
+    "registered_robots",
     "MobileArmRobot",
     "MobileBaseRobot",
     "Robot",

@@ -1,4 +1,4 @@
-"""simfarm's own robots: `arm` (Panda kinematics on a pedestal), `mobile_base`, `mobile_arm`.
+"""simfarm's own robots: `panda` (alias `arm`: Panda kinematics on a pedestal), `mobile_base`, `mobile_panda` (alias `mobile_arm`).
 
 The root body `base` sits at the origin on the floor, facing +x. The arm's base link is mounted at
 height `mount_height_m` above that origin (on a pedestal, or on the mobile base's column). The
@@ -15,6 +15,7 @@ import mujoco
 from simfarm.errors import ConfigError
 from simfarm.robots import mobile, panda
 from simfarm.robots.layout import RobotLayout
+from simfarm.robots.registry import register_robot
 
 DEFAULT_MOUNT_HEIGHT_M = 0.75
 ARM_MOUNT_BODY = "arm_base"
@@ -46,6 +47,14 @@ class Robot:
         from simfarm.robots.handle import RobotHandle
 
         return RobotHandle(model, self.layout, prefix=prefix, robot_name=self.name)
+
+    @property
+    def cameras(self) -> dict[str, str]:
+        """The robot's own cameras: dataset name (`wrist`, `wrist_left`, `top`...) -> camera name in its spec."""
+        return {"wrist": self.layout.wrist_camera} if self.layout.wrist_camera else {}
+
+    def camera_names(self) -> list[str]:
+        return list(self.cameras)
 
     @property
     def control_modes(self) -> tuple[str, ...]:
@@ -91,15 +100,16 @@ def _arm_layout(
     )
 
 
+@register_robot("panda", aliases=("arm",))
 class ArmRobot(Robot):
-    """A Panda-kinematics arm with a parallel gripper on a fixed pedestal."""
+    """Franka Emika Panda (7-DoF, Franka Hand): Franka's published DH table, limits and inertials, on a pedestal."""
 
     def __init__(
         self, mount_height_m: float = DEFAULT_MOUNT_HEIGHT_M, wrist_camera_fovy_deg: float = 75.0
     ):
         mount_height_m = _check_mount_height(mount_height_m)
         super().__init__(
-            name="arm",
+            name="panda",
             layout=_arm_layout(ARM_MOUNT_BODY),
             has_arm=True,
             has_base=False,
@@ -142,8 +152,9 @@ class ArmRobot(Robot):
         return spec
 
 
+@register_robot("mobile_base")
 class MobileBaseRobot(Robot):
-    """A holonomic base with a front bumper."""
+    """A holonomic base (x, y, yaw) with a front bumper."""
 
     def __init__(self, max_speed_mps: float = 0.5, max_yaw_rate_radps: float = 1.0):
         layout = RobotLayout(
@@ -174,8 +185,9 @@ class MobileBaseRobot(Robot):
         return spec
 
 
+@register_robot("mobile_panda", aliases=("mobile_arm",))
 class MobileArmRobot(Robot):
-    """The mobile base carrying the arm on a column: one robot, both action parts."""
+    """The mobile base carrying the Panda on a column: one robot, both action parts."""
 
     def __init__(
         self,
@@ -188,7 +200,7 @@ class MobileArmRobot(Robot):
         chassis_top = mobile.GROUND_CLEARANCE_M + mobile.CHASSIS_HEIGHT_M
         if mount_height_m < chassis_top:
             raise ConfigError(
-                f"robot mount_height_m: got {mount_height_m}; a mobile_arm needs at least {chassis_top} (the chassis top)"
+                f"robot mount_height_m: got {mount_height_m}; a mobile_panda needs at least {chassis_top} (the chassis top)"
             )
         layout = _arm_layout(ARM_MOUNT_BODY, mobile.BASE_JOINTS, mobile.BASE_ACTUATORS)
         layout = RobotLayout(
@@ -199,7 +211,7 @@ class MobileArmRobot(Robot):
             }
         )
         super().__init__(
-            name="mobile_arm",
+            name="mobile_panda",
             layout=layout,
             has_arm=True,
             has_base=True,

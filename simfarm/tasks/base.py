@@ -45,7 +45,7 @@ class Task(ABC):
     # What `gymnasium.make("simfarm/<Task>-v0")` uses when no scene or robot is given: a scene
     # that always holds what the task needs, and a robot that can do it.
     default_scene: ClassVar[str] = "tabletop"
-    default_robot: ClassVar[str] = "arm"
+    default_robot: ClassVar[str] = "panda"
     environment_state_names: ClassVar[tuple[str, ...]]
     # The task's options and their defaults; a config key outside these is an error.
     defaults: ClassVar[dict[str, Any]] = {}
@@ -108,9 +108,9 @@ class Task(ABC):
     @classmethod
     def check_robot(cls, robot) -> None:
         if cls.needs_arm and not robot.has_arm:
-            raise TaskError(f"task {cls.name} needs a robot with an arm; {robot.name!r} has none (try robot=arm or robot=mobile_arm)")
+            raise TaskError(f"task {cls.name} needs a robot with an arm; {robot.name!r} has none (try robot=panda or robot=mobile_panda)")
         if cls.needs_base and not robot.has_base:
-            raise TaskError(f"task {cls.name} needs a mobile base; {robot.name!r} has none (try robot=mobile_base or robot=mobile_arm)")
+            raise TaskError(f"task {cls.name} needs a mobile base; {robot.name!r} has none (try robot=mobile_base or robot=mobile_panda)")
 
 
 def set_goal_marker(model: mujoco.MjModel, data: mujoco.MjData, pos, size_m: float | None = None, rgba=None) -> None:

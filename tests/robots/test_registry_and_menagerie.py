@@ -13,11 +13,11 @@ from robot_helpers import build_scene, step
 
 from simfarm.errors import ConfigError, RobotError
 from simfarm.paths import configs_dir
-from simfarm.robots import make_robot, robot_names, validate_config
+from simfarm.robots import canonical_name, make_robot, robot_names, validate_config
 
 
 def test_unknown_robot_raises_listing_accepted_names():
-    with pytest.raises(RobotError, match="unknown robot 'hexapod'.*arm, mobile_base, mobile_arm"):
+    with pytest.raises(RobotError, match="unknown robot 'hexapod'.*mobile_base, mobile_panda, panda"):
         make_robot("hexapod")
 
 
@@ -48,7 +48,7 @@ def test_robots_report_their_placement_figures():
 def test_config_files_build_their_robot(name):
     cfg = yaml.safe_load((configs_dir() / "robot" / f"{name}.yaml").read_text())
     robot = make_robot(cfg.pop("name"), **cfg)
-    assert robot.name == name
+    assert robot.name == canonical_name(name)
     model = robot.compile()
     assert model.body("base").id == 1
 

@@ -79,7 +79,7 @@ def test_tabletop_is_a_scene_like_any_program():
 
 def test_tabletop_takes_other_robots_and_refuses_what_it_cannot_offer():
     spec = fixed_scene("tabletop", robot="mobile_arm")
-    assert spec.robot.name == "mobile_arm"
+    assert spec.robot.name == "mobile_panda"
     build_scene(spec)
     with pytest.raises(SceneError, match="min_workspace_objects"):
         load_scene_source("tabletop").sample(np.random.default_rng(0), request=SceneRequest(min_workspace_objects=3))

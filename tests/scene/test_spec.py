@@ -55,7 +55,7 @@ def test_spec_records_program_seed_robot_and_workspace():
     spec = sample_scene("living_room", np.random.default_rng(11))
     assert spec.program == "living_room"
     assert spec.seed == (11,)
-    assert spec.robot.name == "arm"
+    assert spec.robot.name == "panda"
     assert spec.workspace in {f.name for f in spec.furniture}
     for obj in spec.objects:
         assert obj.support.startswith("furn/") and "/surface_" in obj.support

@@ -1,0 +1,77 @@
+"""`simfarm list robots|tasks|scenes [--json]`: what a job can name, one per line on stdout.
+
+    simfarm list robots            # panda, ur5e, ... (`--json`: DoF, arms, cameras, control modes, reach)
+    simfarm list tasks             # pick_place, push, ... (`--json`: robots that can do it, default scene)
+    simfarm list scenes            # room programs and fixed scenes
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+from simfarm.checks import one_of
+from simfarm.errors import ConfigError
+
+WHAT = ("robots", "tasks", "scenes")
+
+
+def _robots(as_json: bool) -> list:
+    from simfarm.robots import make_robot, registered_robots
+    from simfarm.robots.registry import describe
+
+    if not as_json:
+        return list(registered_robots())
+    return [describe(make_robot(name)) for name in registered_robots()]
+
+
+def _tasks(as_json: bool) -> list:
+    from simfarm.robots import make_robot, registered_robots
+    from simfarm.tasks import TASKS, task_class
+
+    if not as_json:
+        return list(TASKS)
+    robots = {name: make_robot(name) for name in registered_robots()}
+    rows = []
+    for name in TASKS:
+        cls = task_class(name)
+        able = []
+        for robot_name, robot in robots.items():
+            try:
+                cls.check_robot(robot)
+            except Exception:  # noqa: BLE001 - a robot that cannot do the task is simply not listed
+                continue
+            able.append(robot_name)
+        rows.append({"name": name, "robots": able, "default_robot": cls.default_robot, "default_scene": cls.default_scene,
+                     "control_mode": cls.default_control_mode})
+    return rows
+
+
+def _scenes(as_json: bool) -> list:
+    from simfarm.scene.catalog import available_programs
+    from simfarm.scene.source import fixed_scene_names
+
+    if not as_json:
+        return [*available_programs(), *fixed_scene_names()]
+    return [*({"name": n, "kind": "room program"} for n in available_programs()),
+            *({"name": n, "kind": "fixed"} for n in fixed_scene_names())]
+
+
+def main(argv: Sequence[str]) -> int:
+    argv = list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip(), file=sys.stderr)
+        return 0 if argv else 2
+    what = one_of("list", argv[0], WHAT)
+    flags = argv[1:]
+    for flag in flags:
+        if flag != "--json":
+            raise ConfigError(f"list {what}: unknown argument {flag!r}; accepted: --json")
+    as_json = "--json" in flags
+    rows = {"robots": _robots, "tasks": _tasks, "scenes": _scenes}[what](as_json)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print("\n".join(rows))
+    return 0

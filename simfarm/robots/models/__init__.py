@@ -1,0 +1,1 @@
+"""One module per robot (see simfarm.robots.registry): each registers itself with @register_robot."""
