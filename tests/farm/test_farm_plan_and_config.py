@@ -133,3 +133,13 @@ def test_a_local_ray_keeps_token_authentication_without_saying_so_on_every_job(t
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["True", "token"]  # authentication is on
     assert "Token authentication" not in done.stderr, done.stderr[-3000:]
+
+
+def test_after_an_interrupted_job_the_rest_of_a_sweep_does_not_start(tmp_path, monkeypatch, capsys):
+    from simfarm.farm import cli
+
+    monkeypatch.setattr(cli, "_interrupted", True)
+    out = tmp_path / "out"
+    assert cli.run_generate(job_config(out)) == 130
+    assert "simfarm generate: not started (an earlier job was interrupted)" in capsys.readouterr().err
+    assert not out.exists()
