@@ -14,6 +14,7 @@ import mujoco
 
 from simfarm.errors import ConfigError
 from simfarm.robots import mobile, panda
+from simfarm.robots.collision import enable_self_collision
 from simfarm.robots.layout import RobotLayout
 from simfarm.robots.registry import register_robot
 
@@ -63,7 +64,7 @@ class Robot:
         return control_modes_for(self.layout)
 
 
-def _new_spec(model_name: str) -> mujoco.MjSpec:
+def new_spec(model_name: str) -> mujoco.MjSpec:
     spec = mujoco.MjSpec()
     spec.modelname = model_name
     spec.compiler.degree = False
@@ -72,7 +73,33 @@ def _new_spec(model_name: str) -> mujoco.MjSpec:
     return spec
 
 
-def _check_mount_height(value: float) -> float:
+def add_pedestal(base: mujoco.MjsBody, h: float) -> None:
+    """A fixed arm's pedestal of height `h` under the mount, with its foot."""
+    if h <= 0:
+        return
+    base.add_geom(
+        name="pedestal",
+        type=mujoco.mjtGeom.mjGEOM_CYLINDER,
+        size=[0.11, h / 2, 0],
+        pos=[0, 0, h / 2],
+        rgba=[0.35, 0.36, 0.38, 1],
+        contype=panda.ROBOT_CONTYPE,
+        conaffinity=panda.ROBOT_CONAFFINITY,
+    )
+    # A fixed body needs no inertia, but a realistic pedestal mass keeps attached
+    # scenes' total mass honest for anyone who reads it.
+    base.add_geom(
+        name="pedestal_foot",
+        type=mujoco.mjtGeom.mjGEOM_BOX,
+        size=[0.14, 0.14, 0.01],
+        pos=[0, 0, 0.01],
+        rgba=[0.2, 0.2, 0.22, 1],
+        contype=panda.ROBOT_CONTYPE,
+        conaffinity=panda.ROBOT_CONAFFINITY,
+    )
+
+
+def check_mount_height(value: float) -> float:
     value = float(value)
     if not 0.0 <= value <= 1.5:
         raise ConfigError(f"robot mount_height_m: got {value}; accepted: 0.0 to 1.5 metres")
@@ -107,7 +134,7 @@ class ArmRobot(Robot):
     def __init__(
         self, mount_height_m: float = DEFAULT_MOUNT_HEIGHT_M, wrist_camera_fovy_deg: float = 75.0
     ):
-        mount_height_m = _check_mount_height(mount_height_m)
+        mount_height_m = check_mount_height(mount_height_m)
         super().__init__(
             name="panda",
             layout=_arm_layout(ARM_MOUNT_BODY),
@@ -123,32 +150,13 @@ class ArmRobot(Robot):
         )
 
     def build_spec(self) -> mujoco.MjSpec:
-        spec = _new_spec("simfarm_arm")
+        spec = new_spec("simfarm_arm")
         base = spec.worldbody.add_body(name="base")
         h = self.mount_height_m
-        if h > 0:
-            base.add_geom(
-                name="pedestal",
-                type=mujoco.mjtGeom.mjGEOM_CYLINDER,
-                size=[0.11, h / 2, 0],
-                pos=[0, 0, h / 2],
-                rgba=[0.35, 0.36, 0.38, 1],
-                contype=panda.ROBOT_CONTYPE,
-                conaffinity=panda.ROBOT_CONAFFINITY,
-            )
-            # A fixed body needs no inertia, but a realistic pedestal mass keeps attached
-            # scenes' total mass honest for anyone who reads it.
-            base.add_geom(
-                name="pedestal_foot",
-                type=mujoco.mjtGeom.mjGEOM_BOX,
-                size=[0.14, 0.14, 0.01],
-                pos=[0, 0, 0.01],
-                rgba=[0.2, 0.2, 0.22, 1],
-                contype=panda.ROBOT_CONTYPE,
-                conaffinity=panda.ROBOT_CONAFFINITY,
-            )
+        add_pedestal(base, h)
         mount = base.add_body(name=ARM_MOUNT_BODY, pos=[0, 0, h])
         panda.add_panda_arm(spec, mount, wrist_camera_fovy_deg=self.params["wrist_camera_fovy_deg"])
+        enable_self_collision(spec, self.layout)
         return spec
 
 
@@ -179,7 +187,7 @@ class MobileBaseRobot(Robot):
         )
 
     def build_spec(self) -> mujoco.MjSpec:
-        spec = _new_spec("simfarm_mobile_base")
+        spec = new_spec("simfarm_mobile_base")
         base = spec.worldbody.add_body(name="base")
         mobile.add_mobile_base(spec, base)
         return spec
@@ -196,7 +204,7 @@ class MobileArmRobot(Robot):
         max_yaw_rate_radps: float = 1.0,
         wrist_camera_fovy_deg: float = 75.0,
     ):
-        mount_height_m = _check_mount_height(mount_height_m)
+        mount_height_m = check_mount_height(mount_height_m)
         chassis_top = mobile.GROUND_CLEARANCE_M + mobile.CHASSIS_HEIGHT_M
         if mount_height_m < chassis_top:
             raise ConfigError(
@@ -227,7 +235,7 @@ class MobileArmRobot(Robot):
         )
 
     def build_spec(self) -> mujoco.MjSpec:
-        spec = _new_spec("simfarm_mobile_arm")
+        spec = new_spec("simfarm_mobile_arm")
         base = spec.worldbody.add_body(name="base")
         mobile.add_mobile_base(spec, base)
         chassis_top = mobile.GROUND_CLEARANCE_M + mobile.CHASSIS_HEIGHT_M
@@ -246,6 +254,7 @@ class MobileArmRobot(Robot):
             name=ARM_MOUNT_BODY, pos=[ARM_FORWARD_OFFSET_M, 0, self.mount_height_m]
         )
         panda.add_panda_arm(spec, mount, wrist_camera_fovy_deg=self.params["wrist_camera_fovy_deg"])
+        enable_self_collision(spec, self.layout)
         return spec
 
 

@@ -16,6 +16,21 @@ import math
 import mujoco
 import numpy as np
 
+from simfarm.robots.gripper import (  # noqa: F401  (re-exported: robot modules and tests use them)
+    DARK,
+    GRIPPER_ACTUATOR,
+    GRIPPER_JOINTS,
+    GRIPPER_TENDON,
+    PAD,
+    ROBOT_CONAFFINITY,
+    ROBOT_CONTYPE,
+    WHITE,
+    ParallelGripper,
+    add_gripper_actuator,
+    add_parallel_gripper,
+)
+from simfarm.robots.gripper import robot_geom as _robot_geom
+
 # Franka's modified DH table, one entry per joint: a_{i-1}, d_i, alpha_{i-1}.
 DH_A_M = (0.0, 0.0, 0.0, 0.0825, -0.0825, 0.0, 0.088)
 DH_D_M = (0.333, 0.0, 0.316, 0.0, 0.384, 0.0, 0.0)
@@ -93,20 +108,12 @@ LINK0_INERTIAL = (
 HAND_INERTIAL = (0.73, (-0.01, 0.0, 0.03), (1e-3, 2.5e-3, 1.7e-3, 0.0, 0.0, 0.0))
 FINGER_MASS_KG = 0.03
 
-# Robot geoms collide with the world (default contype/conaffinity 1) but not with each other:
-# (2 & 1) == 0 both ways between robot geoms, (1 & 1) with everything else.
-ROBOT_CONTYPE = 2
-ROBOT_CONAFFINITY = 1
-
-WHITE = (0.92, 0.92, 0.93, 1.0)
-DARK = (0.22, 0.22, 0.24, 1.0)
-PAD = (0.1, 0.1, 0.1, 1.0)
+# The Franka Hand: 2 x 40 mm finger travel, 70 N continuous grasp force (Franka datasheet).
+FRANKA_HAND = ParallelGripper(finger_travel_m=FINGER_TRAVEL_M, finger_base_m=FINGER_BASE_M, tcp_m=TCP_OFFSET_M,
+                              force_n=70.0, finger_mass_kg=FINGER_MASS_KG)
 
 ARM_JOINTS = tuple(f"joint{i}" for i in range(1, 8))
 ARM_ACTUATORS = tuple(f"act_joint{i}" for i in range(1, 8))
-GRIPPER_JOINTS = ("finger_left", "finger_right")
-GRIPPER_ACTUATOR = "act_gripper"
-GRIPPER_TENDON = "gripper_split"
 
 
 def quat_x(angle_rad: float) -> np.ndarray:
@@ -161,13 +168,6 @@ def _set_inertial(body: mujoco.MjsBody, inertial) -> None:
     body.mass = mass
     body.ipos = com
     body.fullinertia = full
-
-
-def _robot_geom(body: mujoco.MjsBody, name: str = "", **kw) -> mujoco.MjsGeom:
-    geom = body.add_geom(name=name, **kw)
-    geom.contype = ROBOT_CONTYPE
-    geom.conaffinity = ROBOT_CONAFFINITY
-    return geom
 
 
 def _look_at_quat(eye: np.ndarray, target: np.ndarray, up: np.ndarray) -> np.ndarray:
@@ -281,65 +281,7 @@ def add_panda_arm(
         fovy=wrist_camera_fovy_deg,
     )
 
-    for side, finger_name in zip((1, -1), GRIPPER_JOINTS, strict=True):
-        finger = hand.add_body(
-            name=f"{finger_name}_body",
-            pos=[0, 0, FINGER_BASE_M],
-            quat=[1, 0, 0, 0] if side > 0 else [0, 0, 0, 1],
-        )
-        finger.gravcomp = 1.0
-        finger.explicitinertial = True
-        finger.mass = FINGER_MASS_KG
-        finger.ipos = [0, 0.01, 0.025]
-        finger.inertia = [1e-5, 1e-5, 4e-6]
-        finger.add_joint(
-            name=finger_name,
-            type=mujoco.mjtJoint.mjJNT_SLIDE,
-            axis=[0, 1, 0],
-            range=[0, FINGER_TRAVEL_M],
-            limited=mujoco.mjtLimited.mjLIMITED_TRUE,
-            armature=0.05,
-            damping=10.0,
-        )
-        _robot_geom(
-            finger,
-            f"{finger_name}_link",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=[0.01, 0.006, 0.024],
-            pos=[0, 0.011, 0.022],
-            rgba=WHITE,
-        )
-        pad = _robot_geom(
-            finger,
-            f"{finger_name}_pad",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=[0.0095, 0.0025, 0.016],
-            pos=[0, 0.0025, 0.045],
-            rgba=PAD,
-        )
-        # High friction and torsional friction so a pinched object neither slides nor spins.
-        pad.friction = [1.5, 0.02, 0.0001]
-        pad.condim = 4
-        pad.priority = 1
-        # A stiffer impedance (d up to 0.999) cuts MuJoCo's soft-contact creep of a pinched object
-        # from ~2 mm/s to ~0.6 mm/s; priority makes these values win over the object's.
-        pad.solref = [0.01, 1.0]
-        pad.solimp = [0.99, 0.999, 0.001, 0.5, 2.0]
-
-    spec.add_exclude(bodyname1="finger_left_body", bodyname2="finger_right_body")
-
-    tendon = spec.add_tendon(name=GRIPPER_TENDON)
-    tendon.wrap_joint(GRIPPER_JOINTS[0], 0.5)
-    tendon.wrap_joint(GRIPPER_JOINTS[1], 0.5)
-    spec.add_equality(
-        name="gripper_coupling",
-        type=mujoco.mjtEq.mjEQ_JOINT,
-        name1=GRIPPER_JOINTS[0],
-        name2=GRIPPER_JOINTS[1],
-        data=np.array([0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=float),
-        solref=[0.005, 1.0],
-        solimp=[0.95, 0.99, 0.001, 0.5, 2.0],
-    )
+    add_parallel_gripper(spec, hand, FRANKA_HAND)
 
     for i in range(7):
         act = spec.add_actuator(
@@ -352,14 +294,4 @@ def add_panda_arm(
         act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
         act.forcerange = [-TORQUE_LIMITS_NM[i], TORQUE_LIMITS_NM[i]]
         act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
-
-    grip = spec.add_actuator(
-        name=GRIPPER_ACTUATOR, target=GRIPPER_TENDON, trntype=mujoco.mjtTrn.mjTRN_TENDON
-    )
-    # Tendon length is the mean finger opening; each finger receives half the tendon force, so
-    # the +-140 N limit gives the Franka Hand's 70 N continuous grasp force.
-    grip.set_to_position(kp=3000.0)
-    grip.ctrlrange = [0.0, FINGER_TRAVEL_M]
-    grip.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
-    grip.forcerange = [-140.0, 140.0]
-    grip.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
+    add_gripper_actuator(spec, FRANKA_HAND)
