@@ -21,6 +21,7 @@ from simfarm.envs import EnvConfig, SimfarmEnv
 from simfarm.episode import Episode
 from simfarm.errors import EpisodeError, PolicyError, SimfarmError
 from simfarm.policies import validate_action
+from simfarm.robots import canonical
 from simfarm.seeding import episode_seeds
 
 
@@ -84,6 +85,12 @@ class EpisodeRunner:
             "next.success": self._buffer("success", (T,), bool),
             "physics_state": self._buffer("physics", (T, n_phys), np.float64),
         }
+        # The cross-embodiment view (simfarm.robots.canonical) of every robot with an arm.
+        canon = env.robot.has_arm
+        if canon:
+            buf["observation.ee_pose"] = self._buffer("ee_pose", (T, 8), np.float32)
+            buf["action.ee_delta"] = self._buffer("ee_delta", (T, 7), np.float32)
+            pose = canonical.ee_pose(env.handle, env.data)
         images = {
             cam: self._buffer(f"img/{cam}", (T, *space.shape), np.uint8)
             for cam, space in (env.observation_space["images"].spaces.items() if "images" in env.observation_space.spaces else [])
@@ -110,6 +117,11 @@ class EpisodeRunner:
                 action = validate_action(action, env.action_space, getattr(self.policy, "name", type(self.policy).__name__))
                 buf["action"][t] = action
                 obs, reward, terminated, truncated, info = env.step(action)
+                if canon:
+                    buf["observation.ee_pose"][t] = pose
+                    after = canonical.ee_pose(env.handle, env.data)
+                    buf["action.ee_delta"][t] = canonical.ee_delta(action, env.control_mode, pose, after)
+                    pose = after
                 buf["next.reward"][t] = reward
                 buf["next.success"][t] = info["success"]
                 t += 1
@@ -155,6 +167,8 @@ class EpisodeRunner:
                 "observation.state": env.state_names() if n_state else [],
                 "observation.environment_state": list(env.task.environment_state_names) if n_state else [],
                 "action": env.action_names(),
+                **({"observation.ee_pose": canonical.names(canonical.EE_POSE_NAMES, ("arm",)),
+                    "action.ee_delta": canonical.names(canonical.EE_DELTA_NAMES, ("arm",))} if canon else {}),
             },
             "error": None,
         }

@@ -66,6 +66,12 @@ class Hdf5ShardWriter(StagedShard):
             g.create_dataset("successes", data=np.asarray(episode.steps["next.success"], np.uint8))
         if "physics_state" in episode.steps:
             g.create_dataset("states", data=np.asarray(episode.steps["physics_state"], np.float64))
+        # Other action representations (the canonical action.ee_delta) as robomimic's action_dict.
+        extra_actions = [k for k in self.spec.features if k.startswith("action.")]
+        if extra_actions:
+            group = g.create_group("action_dict")
+            for key in extra_actions:
+                group.create_dataset(key[len("action."):], data=np.asarray(episode.steps[key], np.float32))
         obs, next_obs = g.create_group("obs"), g.create_group("next_obs")
         level = self.spec.hdf5_compression_level
         for key in self.spec.features:
