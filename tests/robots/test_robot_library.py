@@ -37,18 +37,18 @@ def _tr(x, y, z):
     return t
 
 
-def standard_dh(q, a, d, alpha, offset=None, base=np.eye(4)):
-    t = base.copy()
+def standard_dh(q, a, d, alpha, offset=None, base=None):
+    t = np.eye(4) if base is None else base.copy()
     for i, qi in enumerate(q):
         t = t @ _rz(qi + (offset[i] if offset else 0.0)) @ _tr(0, 0, d[i]) @ _tr(a[i], 0, 0) @ _rx(alpha[i])
     return t
 
 
-def modified_dh(q, a_prev, alpha_prev, d, tail=np.eye(4)):
+def modified_dh(q, a_prev, alpha_prev, d, tail=None):
     t = np.eye(4)
     for i, qi in enumerate(q):
         t = t @ _rx(alpha_prev[i]) @ _tr(a_prev[i], 0, 0) @ _rz(qi) @ _tr(0, 0, d[i])
-    return t @ tail
+    return t if tail is None else t @ tail
 
 
 # base_T_flange from the published tables (frames: the arm's base link frame, `link0`).
