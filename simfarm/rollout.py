@@ -21,7 +21,8 @@ from simfarm.envs import EnvConfig, SimfarmEnv
 from simfarm.episode import Episode
 from simfarm.errors import EpisodeError, PolicyError, SimfarmError
 from simfarm.policies import validate_action
-from simfarm.robots import canonical
+from simfarm.robots import canonical, make_robot
+from simfarm.robots.mix import episode_robot, is_mix, mix_weights
 from simfarm.seeding import episode_seeds
 
 
@@ -32,13 +33,19 @@ def versions() -> dict[str, str]:
 class EpisodeRunner:
     """Runs episodes of one job config: `run(i)` is a pure function of (config, seed, i)."""
 
-    def __init__(self, cfg: dict[str, Any], env: SimfarmEnv | None = None, policy=None):
+    def __init__(self, cfg: dict[str, Any], env: SimfarmEnv | None = None, policy=None, wrap_policy=None):
         self.cfg = cfg
         self.config_hash = config_hash(cfg)
-        self.env = env if env is not None else SimfarmEnv(EnvConfig.from_job(cfg))
-        # Episodes store the observation before each action: the one after the last is never used.
-        self.env.final_observation_images = False
-        self.policy = policy if policy is not None else make_job_policy(cfg, self.env)
+        self.wrap_policy = wrap_policy or (lambda policy, env: policy)
+        # robot=mix: one env (and policy) per robot of the mix, built when its first episode comes.
+        self.mix = mix_weights(cfg["robot"]) if is_mix(cfg.get("robot")) else None
+        self._members: dict[str, tuple[SimfarmEnv, Any]] = {}
+        if self.mix is None:
+            env = env if env is not None else SimfarmEnv(EnvConfig.from_job(cfg))
+            self.env, self.policy = self._adopt(env, policy)
+        else:
+            self.env, self.policy = self._member(next(iter(self.mix)))
+            self.max_arm_joints = max(len(make_robot(name).layout.arm_joints) for name in self.mix)
         self.seed = int(cfg["seed"])
         self.split = cfg.get("split", "train")
         self.fps = float(self.env.config.control_hz)
@@ -48,6 +55,18 @@ class EpisodeRunner:
         writer = cfg.get("writer") or {}
         self.with_model_xml = isinstance(writer, dict) and writer.get("kind") == "hdf5"
         self._model_xml: tuple[str, str] | None = None  # (scene hash, MJCF)
+
+    def _adopt(self, env: SimfarmEnv, policy=None):
+        # Episodes store the observation before each action: the one after the last is never used.
+        env.final_observation_images = False
+        return env, self.wrap_policy(policy if policy is not None else make_job_policy(self.cfg, env), env)
+
+    def _member(self, robot: str):
+        """The env and policy of one robot of a mix (made once per worker)."""
+        if robot not in self._members:
+            env = SimfarmEnv(EnvConfig.from_job({**self.cfg, "robot": {"name": robot}}))
+            self._members[robot] = self._adopt(env)
+        return self._members[robot]
 
     # -- buffers ------------------------------------------------------------------------------
 
@@ -65,6 +84,8 @@ class EpisodeRunner:
         Raises EpisodeError (with the cause) if the policy or the physics fails.
         """
         t0 = time.perf_counter()
+        if self.mix is not None:
+            self.env, self.policy = self._member(episode_robot(self.mix, self.seed, episode_index, self.split))
         env = self.env
         try:
             obs, info = env.reset(seed=self.seed, options={"episode_index": episode_index})
@@ -144,6 +165,15 @@ class EpisodeRunner:
         steps["timestamp"] = (np.arange(t, dtype=np.float64) / self.fps).astype(np.float32)
         if not n_state:
             del steps["observation.state"], steps["observation.environment_state"]
+        names = {
+            "observation.state": env.state_names() if n_state else [],
+            "observation.environment_state": list(env.task.environment_state_names) if n_state else [],
+            "action": env.action_names(),
+            **({"observation.ee_pose": canonical.names(canonical.EE_POSE_NAMES, ("arm",)),
+                "action.ee_delta": canonical.names(canonical.EE_DELTA_NAMES, ("arm",))} if canon else {}),
+        }
+        if self.mix is not None and n_state:
+            self._pad_joints(steps, names, len(env.robot.layout.arm_joints))
         spec = env.built_scene.spec
         metadata = {
             **{k: v for k, v in env.episode_info.items() if k not in ("setup_time_s",)},
@@ -163,15 +193,11 @@ class EpisodeRunner:
             "act_time_s": act_time_s,
             "versions": versions(),
             "wall_time_s": time.perf_counter() - t0,
-            "names": {
-                "observation.state": env.state_names() if n_state else [],
-                "observation.environment_state": list(env.task.environment_state_names) if n_state else [],
-                "action": env.action_names(),
-                **({"observation.ee_pose": canonical.names(canonical.EE_POSE_NAMES, ("arm",)),
-                    "action.ee_delta": canonical.names(canonical.EE_DELTA_NAMES, ("arm",))} if canon else {}),
-            },
+            "names": names,
             "error": None,
         }
+        if self.mix is not None:
+            metadata["robot_type"] = "mix:" + ",".join(self.mix)
         if self.with_model_xml:
             metadata["model_xml"] = self._scene_xml(spec)
         return Episode(
@@ -184,6 +210,22 @@ class EpisodeRunner:
             metadata=metadata,
         )
 
+    def _pad_joints(self, steps: dict[str, np.ndarray], names: dict[str, list[str]], n_joints: int) -> None:
+        """A mix's robots differ in joint count: their states are aligned slot by slot, joint k in
+        slot k (zeros past a robot's last joint), then gripper, TCP (and base) as every robot has
+        them; `observation.state_mask` says which slots are real. LeRobot sees one fixed-size
+        feature; the robot of each episode is in meta/simfarm/episodes.parquet."""
+        pad = self.max_arm_joints - n_joints
+        state = steps["observation.state"]
+        steps["observation.state"] = np.concatenate(
+            [state[:, :n_joints], np.zeros((len(state), pad), state.dtype), state[:, n_joints:]], axis=1)
+        mask = np.ones(steps["observation.state"].shape, dtype=bool)
+        mask[:, n_joints:n_joints + pad] = False
+        steps["observation.state_mask"] = mask
+        rest = names["observation.state"][n_joints:]
+        names["observation.state"] = [f"joint{k + 1}" for k in range(self.max_arm_joints)] + rest
+        names["observation.state_mask"] = list(names["observation.state"])
+
     def _scene_xml(self, spec) -> str:
         """The current scene's MJCF (exported once per scene)."""
         key = spec.content_hash()
@@ -192,10 +234,12 @@ class EpisodeRunner:
         return self._model_xml[1]
 
     def close(self) -> None:
-        close = getattr(self.policy, "close", None)
-        if close is not None:
-            close()
-        self.env.close()
+        pairs = list(self._members.values()) if self.mix is not None else [(self.env, self.policy)]
+        for env, policy in pairs:
+            close = getattr(policy, "close", None)
+            if close is not None:
+                close()
+            env.close()
 
 
 def env_record(env: SimfarmEnv) -> dict[str, Any]:

@@ -60,3 +60,8 @@ def episode_seeds(seed: int, index: int, split: str = "train", scene_index: int 
 def scene_rng(seed: int, scene_index: int, split: str = "train") -> np.random.Generator:
     """The scene stream for a shared scene `scene_index` (tag 1 keeps it apart from episode streams)."""
     return np.random.default_rng(np.random.SeedSequence([seed, scene_index, split_code(split), 1]))
+
+
+def robot_rng(seed: int, index: int, split: str = "train") -> np.random.Generator:
+    """The stream that draws episode `index`'s robot in a mixed-robot job (tag 13: apart from the others)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, index, split_code(split), 13]))

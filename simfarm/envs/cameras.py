@@ -42,10 +42,15 @@ def check_job_cameras(cfg: dict[str, Any]) -> None:
     if cfg.get("obs_mode", "state") == "state" or not cfg.get("scene") or not cfg.get("robot"):
         return
     from simfarm.robots import make_robot
+    from simfarm.robots.mix import is_mix, mix_weights
     from simfarm.scene import resolve_scene_source
     from simfarm.seeding import scene_rng
     from simfarm.tasks import make_task
 
+    if is_mix(cfg["robot"]):
+        for member in mix_weights(cfg["robot"]):
+            check_job_cameras({**cfg, "robot": member})
+        return
     robot_cfg = {"name": cfg["robot"]} if isinstance(cfg["robot"], str) else dict(cfg["robot"])
     robot = make_robot(robot_cfg.pop("name"), **robot_cfg)
     cameras = check_cameras(cfg["cameras"]) if cfg.get("cameras") is not None else default_cameras(robot)

@@ -64,11 +64,12 @@ def make_eval_runner(cfg: dict[str, Any]):
     from simfarm.policies import LatencyPolicy
     from simfarm.rollout import EpisodeRunner
 
-    runner = EpisodeRunner({k: v for k, v in cfg.items() if k not in EVAL_ONLY_KEYS})
     latency = float(cfg.get("latency_s") or 0.0)
-    if latency > 0:
-        runner.policy = LatencyPolicy(runner.policy, latency, runner.fps, runner.env.action_space)
-    return runner
+
+    def wrap(policy, env):
+        return LatencyPolicy(policy, latency, float(env.config.control_hz), env.action_space) if latency > 0 else policy
+
+    return EpisodeRunner({k: v for k, v in cfg.items() if k not in EVAL_ONLY_KEYS}, wrap_policy=wrap)
 
 
 def evaluate_episode_in_worker(pin_cpu: bool, compact_heap: bool, *args) -> dict[str, Any]:

@@ -72,6 +72,11 @@ def validate_config(cfg: dict[str, Any]) -> None:
     if "name" not in robot_cfg:
         raise ConfigError("robot: missing key 'name'; accepted robots: " + ", ".join(robot_names()))
     name = robot_cfg.pop("name")
+    if name == "mix":
+        from simfarm.robots.mix import mix_weights
+
+        mix_weights({"name": name, **robot_cfg})
+        return  # each robot of the mix is checked with the task (simfarm.tasks.validate_config)
     robot = make_robot(name, **robot_cfg)
     mode = cfg.get("control_mode")
     if mode is not None and mode not in robot.control_modes:

@@ -60,19 +60,26 @@ def validate_config(cfg: dict[str, Any]) -> None:
     if robot_cfg is None:
         return
     from simfarm.robots import make_robot
+    from simfarm.robots.mix import check_compatible, is_mix, mix_weights
 
-    robot_cfg = {"name": robot_cfg} if isinstance(robot_cfg, str) else dict(robot_cfg)
-    robot = make_robot(robot_cfg.pop("name"), **robot_cfg)
-    try:
-        task.check_robot(robot)
-    except TaskError as exc:
-        raise ConfigError(f"robot: {exc}") from exc
-    mode = cfg.get("control_mode") or task.default_control_mode
-    if mode not in robot.control_modes:
-        raise ConfigError(
-            f"control_mode: task {name!r} on robot {robot.name!r} would use {mode!r}, which the robot lacks; "
-            f"accepted: {', '.join(robot.control_modes)}"
-        )
+    if is_mix(robot_cfg):
+        weights = mix_weights(robot_cfg)
+        check_compatible(weights, cfg.get("control_mode"), task.default_control_mode, cfg.get("cameras"))
+        members = [({"name": member}, f"robot.mix.{member}") for member in weights]
+    else:
+        members = [({"name": robot_cfg} if isinstance(robot_cfg, str) else dict(robot_cfg), "robot")]
+    for member_cfg, key in members:
+        robot = make_robot(member_cfg.pop("name"), **member_cfg)
+        try:
+            task.check_robot(robot)
+        except TaskError as exc:
+            raise ConfigError(f"{key}: {exc}") from exc
+        mode = cfg.get("control_mode") or task.default_control_mode
+        if mode not in robot.control_modes:
+            raise ConfigError(
+                f"control_mode: task {name!r} on robot {robot.name!r} would use {mode!r}, which the robot lacks; "
+                f"accepted: {', '.join(robot.control_modes)}"
+            )
 
 
 __all__ = ["TASKS", "Goal", "Task", "TaskScene", "make_task", "task_class", "validate_config"]

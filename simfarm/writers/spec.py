@@ -104,7 +104,7 @@ class DatasetSpec:
                 "names": list(feature_names) if feature_names else None,
             }
         cameras = {cam: (int(f.shape[1]), int(f.shape[2])) for cam, f in episode.images.items()}
-        robot = robot_type or str(episode.metadata.get("robot", "unknown"))
+        robot = robot_type or str(episode.metadata.get("robot_type") or episode.metadata.get("robot", "unknown"))
         return cls(fps=int(round(episode.fps)), robot_type=robot, features=features, cameras=cameras, **options)
 
     def check_episode(self, episode: Episode) -> None:
