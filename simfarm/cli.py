@@ -6,6 +6,7 @@
     simfarm dataset info|validate|replay|plot PATH [KEY=VALUE ...]
     simfarm serve-policy [KEY=VALUE ...]
     simfarm list robots|tasks|scenes [--json]
+    simfarm robot show NAME out=PATH.png
 
 Logs go to stderr; stdout carries only the command's data (e.g. SceneSpec JSON), so it pipes.
 """
@@ -27,6 +28,7 @@ COMMANDS = {
     "dataset": "simfarm.dataset.cli:main",
     "serve-policy": "simfarm.policies.cli:serve_main",
     "list": "simfarm.listing:main",
+    "robot": "simfarm.robots.show:main",
 }
 
 

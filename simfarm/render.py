@@ -94,6 +94,11 @@ class CameraRenderer:
     def model(self) -> mujoco.MjModel:
         return self._model
 
+    @property
+    def option(self) -> mujoco.MjvOption:
+        """The visualization options of every frame (e.g. `option.frame` to draw site frames)."""
+        return self._option
+
     def set_model(self, model: mujoco.MjModel) -> None:
         """Switch to another compiled scene, keeping the GL context."""
         if model is self._model:

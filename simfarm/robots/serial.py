@@ -118,6 +118,11 @@ def add_serial_arm(spec: mujoco.MjSpec, mount: mujoco.MjsBody, arm: SerialArm, w
     base.gravcomp = 1.0
     robot_geom(base, "link0", type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[arm.base_radius_m, arm.base_height_m / 2, 0],
                pos=[0, 0, arm.base_height_m / 2], rgba=arm.colors[1])
+    first = np.asarray(arm.joints[0].pos_m, dtype=float)
+    if np.linalg.norm(first) > arm.base_height_m:
+        # The column from the base link up to the first joint (the xArm's 0.267 m shoulder).
+        robot_geom(base, "link0_column", type=mujoco.mjtGeom.mjGEOM_CAPSULE, fromto=[0, 0, 0, *first],
+                   size=[arm.joints[0].radius_m * 0.9, 0, 0], rgba=arm.colors[0])
     parent = base
     for i, j in enumerate(arm.joints):
         body = parent.add_body(name=f"link{i + 1}", pos=list(j.pos_m), quat=_unit(j.quat))
