@@ -34,6 +34,10 @@ class Robot:
     reach_m: float
     mount_height_m: float
     params: dict = field(default_factory=dict)
+    # How far below a workspace surface's top scenes mount the arm's base (0: a table-top arm such as
+    # the SO-101, clamped on the table), and how near its base it can still work.
+    mount_below_surface_m: float = 0.05
+    min_reach_m: float = 0.25
 
     def build_spec(self) -> mujoco.MjSpec:
         """A fresh standalone spec; root body `base` at the origin, facing +x."""

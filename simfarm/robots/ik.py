@@ -24,6 +24,7 @@ TOL_ROT_RAD = 5e-3
 UNREACHABLE_POS_M = 0.01
 UNREACHABLE_ROT_RAD = 0.05
 LIMIT_MARGIN_RAD = 1e-3
+UNDERACTUATED_ROT_WEIGHT = 0.3  # metres per radian of orientation error for arms with < 6 joints
 
 
 def _load(handle: RobotHandle, data: mujoco.MjData, scratch: mujoco.MjData, q: np.ndarray) -> None:
@@ -112,6 +113,10 @@ def solve(
         mujoco.mj_jacSite(model, scratch, jacp, jacr, site)
         np.take(jacp, dofs, axis=1, out=jac[:3])
         np.take(jacr, dofs, axis=1, out=jac[3:])
+        if ws.rot_weight != 1.0:
+            # Fewer than 6 joints cannot reach every orientation: position first, orientation as near as it goes.
+            jac[3:] *= ws.rot_weight
+            err[3:] *= ws.rot_weight
         z = NULLSPACE_GAIN * (handle.arm_home_qpos - q)
         gram = jac @ jac.T
         gram.flat[:: gram.shape[0] + 1] += DAMPING**2  # + lambda^2 on the diagonal
@@ -132,6 +137,7 @@ class _Workspace:
         self.err = np.empty(6)
         self.err_local = np.empty(3)
         self.cur_quat = np.empty(4)
+        self.rot_weight = 1.0 if n >= 6 else UNDERACTUATED_ROT_WEIGHT
         self.lo = handle.arm_limits[:, 0] + LIMIT_MARGIN_RAD
         self.hi = handle.arm_limits[:, 1] - LIMIT_MARGIN_RAD
 

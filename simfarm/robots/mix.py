@@ -1,7 +1,7 @@
 """Mixed-robot jobs: `robot=mix`, each episode's robot drawn from the episode's own seed.
 
     robot: {name: mix, mix: {panda: 0.4, ur5e: 0.3, xarm7: 0.3}}   # weights, normalized
-    robot: {name: mix, mix: null}                                   # every fixed-base arm, equally
+    robot: {name: mix, mix: null}                                   # the full-size fixed arms, equally
 
 The draw uses its own stream (simfarm.seeding.robot_rng), so it depends on (seed, episode, split)
 only: the same dataset on one worker or a thousand. The robots of a mix must offer the job's
@@ -31,7 +31,8 @@ def mix_weights(robot_cfg: Any) -> dict[str, float]:
 
     raw = None if isinstance(robot_cfg, str) else (robot_cfg or {}).get("mix")
     if raw is None:
-        raw = {name: 1.0 for name in registered_robots() if make_robot(name).has_arm and not make_robot(name).has_base}
+        raw = {name: 1.0 for name, cls in registered_robots().items()
+               if getattr(cls, "in_default_mix", True) and make_robot(name).has_arm and not make_robot(name).has_base}
     if not isinstance(raw, dict) or not raw:
         raise ConfigError(f"robot.mix: must map robot names to weights, e.g. {{panda: 0.5, ur5e: 0.5}}; got {raw!r}")
     unknown = sorted(set(robot_cfg) - {"name", "mix"}) if isinstance(robot_cfg, dict) else []

@@ -77,6 +77,8 @@ class SerialArm:
     home_qpos: tuple[float, ...]
     reach_m: float
     base_quat: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)  # mount_R_base: the robot faces +x
+    min_reach_m: float = 0.25  # nearer than this (horizontally) the arm cannot work top-down
+    footprint_radius_m: float = 0.15  # floor (or table) kept free around the base
     base_radius_m: float = 0.07
     base_height_m: float = 0.08
     wrist_camera: WristCamera | None = None
@@ -204,6 +206,7 @@ class PedestalArmRobot(Robot):
 
     ARM: ClassVar[SerialArm]
     registered_name: ClassVar[str]
+    mount_below_surface_m: ClassVar[float] = 0.05  # 0: a table-top arm (on its table, no pedestal)
 
     def __init__(self, mount_height_m: float = DEFAULT_MOUNT_HEIGHT_M, wrist_camera_fovy_deg: float | None = None):
         mount_height_m = check_mount_height(mount_height_m)
@@ -216,10 +219,12 @@ class PedestalArmRobot(Robot):
             layout=serial_layout(self.ARM),
             has_arm=True,
             has_base=False,
-            footprint_radius_m=0.15,
+            footprint_radius_m=self.ARM.footprint_radius_m,
             reach_m=self.ARM.reach_m,
             mount_height_m=mount_height_m,
             params=params,
+            mount_below_surface_m=self.mount_below_surface_m,
+            min_reach_m=self.ARM.min_reach_m,
         )
 
     def build_spec(self) -> mujoco.MjSpec:

@@ -164,7 +164,7 @@ def build_scene(spec: SceneSpec) -> BuiltScene:
         frame = world.add_frame(pos=list(spec.robot.pos), quat=[math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)])
         frame.attach_body(child.body("base"), "robot/", "")
         lift = float(spec.robot.pos[2])
-        if lift > 0:
+        if lift > 0 and getattr(robot, "mount_below_surface_m", 0.05) > 0:  # a table-top arm stands on its table
             # A robot raised by the sampler (it cannot set its own mount height) stands on this.
             world.add_geom(name="robot/pedestal", type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[0.1, lift / 2, 0],
                            pos=[spec.robot.pos[0], spec.robot.pos[1], lift / 2], rgba=[0.3, 0.3, 0.32, 1.0])

@@ -17,6 +17,7 @@ class RobotInfo:
     footprint_radius_m: float = 0.15
     reach_m: float = 0.855
     mount_height_m: float = 0.75
+    mount_below_surface_m: float = 0.05  # 0: a table-top arm, set on its workspace surface
 
     @property
     def adjustable_mount(self) -> bool:
@@ -46,6 +47,7 @@ def robot_info(robot: Any) -> RobotInfo:
         name=obj.name, params=dict(getattr(obj, "params", {}) or {}), has_arm=bool(obj.has_arm),
         has_base=bool(obj.has_base), footprint_radius_m=float(obj.footprint_radius_m),
         reach_m=float(obj.reach_m), mount_height_m=float(obj.mount_height_m),
+        mount_below_surface_m=float(getattr(obj, "mount_below_surface_m", 0.05)),
     )
 
 

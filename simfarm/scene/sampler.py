@@ -424,7 +424,10 @@ def _place_robot(layout: _Layout, piece: Furniture, info: RobotInfo, ws_kind: st
     else:
         dist = d / 2 + r + 0.04
         # The arm's base a little below the surface top keeps the whole top comfortably reachable.
-        mount = max(s.center[2] for s in piece.surfaces) - _u(rng, (0.0, 0.1))
+        top = max(s.center[2] for s in piece.surfaces)
+        # A table-top arm (SO-101) beside the piece at its top's height, with no draw (the stream
+        # of every other robot is unchanged).
+        mount = top if info.mount_below_surface_m == 0 else top - _u(rng, (0.0, 0.1))
     info = with_mount_height(info, mount)
     # A fixed arm that cannot set its own mount height (e.g. a Menagerie model) stands on a
     # pedestal the builder adds: its base pose is raised instead.

@@ -94,11 +94,34 @@ def fixed_scene(name: str = "tabletop", robot: Any = "arm") -> SceneSpec:
     placement = spec.robot
     if placement is None:
         raise ConfigError(f"{path}: robot: missing the robot's base pose")
+    pos = placement.pos
     if spec.workspace is not None:
-        top = max(s.center[2] for s in spec.furniture_named(spec.workspace).surfaces)
-        info = with_mount_height(info, top - 0.05)
-    robot_spec = RobotPlacement(name=info.name, params=dict(info.params), pos=placement.pos, yaw_rad=placement.yaw_rad)
+        table = spec.furniture_named(spec.workspace)
+        top = max(s.center[2] for s in table.surfaces)
+        if info.mount_below_surface_m == 0 and info.has_arm and not info.has_base:
+            # A table-top arm (SO-101) is clamped on the table at its near edge, facing the same way.
+            pos = _on_near_edge(table, placement, inset_m=0.06)
+            info = with_mount_height(info, 0.0)
+        else:
+            info = with_mount_height(info, top - info.mount_below_surface_m)
+    robot_spec = RobotPlacement(name=info.name, params=dict(info.params), pos=pos, yaw_rad=placement.yaw_rad)
     return dataclasses.replace(spec, robot=robot_spec)
+
+
+def _on_near_edge(table, placement, inset_m: float) -> tuple[float, float, float]:
+    """The point of the table's top `inset_m` inside its edge nearest the placement, on the line the robot faces."""
+    import math
+
+    surface = max(table.surfaces, key=lambda s: s.center[2])
+    c, s = math.cos(table.yaw_rad), math.sin(table.yaw_rad)
+    center = (table.pos[0] + c * surface.center[0] - s * surface.center[1], table.pos[1] + s * surface.center[0] + c * surface.center[1])
+    fx, fy = math.cos(placement.yaw_rad), math.sin(placement.yaw_rad)
+    # Extent of the top along the robot's facing direction (the table's local axes, yaw-rotated).
+    hx, hy = surface.half_extents
+    half = abs(fx * c + fy * s) * hx + abs(-fx * s + fy * c) * hy
+    along = (center[0] - placement.pos[0]) * fx + (center[1] - placement.pos[1]) * fy
+    d = along - half + inset_m
+    return (round(placement.pos[0] + fx * d, 4), round(placement.pos[1] + fy * d, 4), round(surface.center[2], 4))
 
 
 def _check_fixed_request(spec: SceneSpec, request: SceneRequest) -> None:

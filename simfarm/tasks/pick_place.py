@@ -58,7 +58,7 @@ def reachable(scene: TaskScene, pos, margin_m: float = 0.05) -> bool:
     robot = scene.spec.robot
     dist = np.hypot(pos[0] - robot.pos[0], pos[1] - robot.pos[1])
     reach = scene.robot_model.reach_m
-    return bool(0.25 < dist < reach - margin_m)
+    return bool(getattr(scene.robot_model, "min_reach_m", 0.25) < dist < reach - margin_m)
 
 
 class PickPlace(Task):
