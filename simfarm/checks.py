@@ -32,6 +32,15 @@ def one_of(key: str, value: Any, accepted: Iterable[str]) -> str:
     return value
 
 
+def known_options(where: str, what: str, options, accepted) -> None:
+    """ConfigError when `options` has keys outside `accepted` (naming the first, with a close match)."""
+    accepted = list(accepted)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ConfigError(f"{where}: {what} options {unknown}{did_you_mean(unknown[0], accepted)} are not accepted; "
+                          f"accepted: {', '.join(accepted)}")
+
+
 def integer(key: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
     """An int in [minimum, maximum]; strings of digits are parsed; booleans and floats are refused."""
     if isinstance(value, str):

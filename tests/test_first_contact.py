@@ -77,6 +77,11 @@ WALK = {
     "simfarm scene sample scene=kitchen seed=3 episode=0 out=preview.png xml=scene.xml":
         "scene sample scene=kitchen seed=3 episode=0 out={out}/preview.png xml={out}/scene.xml",
     "simfarm scene gallery n=16 out=gallery.png": "scene gallery n=4 out={out}/gallery.png",
+    "simfarm generate robot=ur5e task=push output=data/ur5e_push": "generate robot=ur5e task=push episodes=1 output={out}/ur5e_push",
+    "simfarm generate robot=mix episodes=100 workers=2 output=data/mixed":
+        "generate robot=mix episodes=2 workers=2 output={out}/mixed",
+    "simfarm list robots": "list robots",
+    "simfarm robot show kinova_gen3 out=gen3.png": "robot show kinova_gen3 out={out}/gen3.png",
     "simfarm dataset info|validate|replay|plot PATH": None,  # walked one by one below
     "simfarm dataset info data/pick_place": "dataset info {out}/pick_place",
     "simfarm dataset validate data/pick_place": "dataset validate {out}/pick_place",
@@ -161,8 +166,9 @@ def test_readme_commands_work_as_written(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert (tmp_path / "gallery.png").stat().st_size > 0 and (tmp_path / "preview.png").stat().st_size > 0
-    for name in ("pick_place", "push", "pick_hdf5", "trolley", "sweep_0", "sweep_1"):
+    for png in ("gallery.png", "preview.png", "gen3.png"):
+        assert (tmp_path / png).stat().st_size > 0, png
+    for name in ("pick_place", "push", "pick_hdf5", "trolley", "sweep_0", "sweep_1", "ur5e_push", "mixed"):
         assert (tmp_path / name / "job.json").exists(), name
     assert not (tmp_path / "multirun.yaml").exists()
 

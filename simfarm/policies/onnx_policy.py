@@ -191,17 +191,10 @@ def check_onnx_policy(path: str, options: dict[str, Any], where: str = "policy")
         raise ConfigError(f"{where}: onnx:{path} is a folder; give the path of an .onnx model file")
     if not os.access(file, os.R_OK):
         raise ConfigError(f"{where}: onnx:{path} is not readable")
-    accepted = [
-        p for p in inspect.signature(OnnxPolicy.__init__).parameters
-        if p not in ("self", "path", "observation_space", "action_space")
-    ]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        from simfarm.checks import did_you_mean
+    from simfarm.checks import known_options
 
-        raise ConfigError(
-            f"{where}: onnx policy options {unknown}{did_you_mean(unknown[0], accepted)} are not accepted; accepted: {', '.join(accepted)}"
-        )
+    known_options(where, "onnx policy", options, [
+        p for p in inspect.signature(OnnxPolicy.__init__).parameters if p not in ("self", "path", "observation_space", "action_space")])
     if "threads" in options:
         from simfarm.checks import integer
 

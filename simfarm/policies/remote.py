@@ -189,19 +189,10 @@ def check_remote_policy(url: str, options: dict[str, Any], where: str = "policy"
     import socket
     from urllib.parse import urlsplit
 
-    from simfarm.checks import number
+    from simfarm.checks import known_options, number
 
-    accepted = [
-        p for p in inspect.signature(RemotePolicy.__init__).parameters
-        if p not in ("self", "url", "observation_space", "action_space")
-    ]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        from simfarm.checks import did_you_mean
-
-        raise ConfigError(
-            f"{where}: remote policy options {unknown}{did_you_mean(unknown[0], accepted)} are not accepted; accepted: {', '.join(accepted)}"
-        )
+    known_options(where, "remote policy", options, [
+        p for p in inspect.signature(RemotePolicy.__init__).parameters if p not in ("self", "url", "observation_space", "action_space")])
     for key in ("timeout_s", "connect_timeout_s"):
         if key in options:
             value = number(f"{where}.{key}", options[key], minimum=0.0)
