@@ -26,7 +26,7 @@ DEFAULT_ROBOT = {"push_trolley": "mobile_base"}
 def run(task: str, scene: str, episodes: int, first_seed: int = 0, randomization: str = "light",
         noise_std: float = 0.0, verbose: bool = False) -> dict:
     """Run the expert on `episodes` seeds; returns counts, lengths and the failing seeds."""
-    env = SimfarmEnv(EnvConfig(task=task, scene=scene, robot=DEFAULT_ROBOT.get(task, "arm"),
+    env = SimfarmEnv(EnvConfig(task=task, scene=scene, robot=DEFAULT_ROBOT.get(task, "panda"),
                                obs_mode="state", randomization=randomization))
     expert = env.make_expert(noise_std=noise_std)
     lengths, success_lengths, failures = [], [], []
