@@ -213,14 +213,16 @@ class EpisodeRunner:
     def _pad_joints(self, steps: dict[str, np.ndarray], names: dict[str, list[str]], n_joints: int) -> None:
         """A mix's robots differ in joint count: their states are aligned slot by slot, joint k in
         slot k (zeros past a robot's last joint), then gripper, TCP (and base) as every robot has
-        them; `observation.state_mask` says which slots are real. LeRobot sees one fixed-size
+        them; `observation.state_mask` says which slots are real (1.0) and which padding (0.0). LeRobot sees one fixed-size
         feature; the robot of each episode is in meta/simfarm/episodes.parquet."""
         pad = self.max_arm_joints - n_joints
         state = steps["observation.state"]
         steps["observation.state"] = np.concatenate(
             [state[:, :n_joints], np.zeros((len(state), pad), state.dtype), state[:, n_joints:]], axis=1)
-        mask = np.ones(steps["observation.state"].shape, dtype=bool)
-        mask[:, n_joints:n_joints + pad] = False
+        # float32, not bool: LeRobot normalizes every observation.* feature by its mean and std,
+        # and its normalizer cannot subtract bool tensors.
+        mask = np.ones(steps["observation.state"].shape, dtype=np.float32)
+        mask[:, n_joints:n_joints + pad] = 0.0
         steps["observation.state_mask"] = mask
         rest = names["observation.state"][n_joints:]
         names["observation.state"] = [f"joint{k + 1}" for k in range(self.max_arm_joints)] + rest
