@@ -41,22 +41,31 @@ def expert_success(robot: str, task: str, episodes: int, scene: str = "tabletop"
             except SimfarmError:
                 continue
             expert.reset(env.task.instruction, seed)
-            for t in range(env.max_steps):
+            steps = 0
+            while steps < env.max_steps:
                 obs, _, terminated, truncated, info = env.step(expert.act(obs))
+                steps += 1
                 if terminated or truncated:
                     break
             ok += bool(info["success"])
-            lengths.append(t + 1)
+            lengths.append(steps)
     finally:
         env.close()
     lo, hi = wilson_interval(ok, episodes)
     return {"ok": ok, "n": episodes, "lo": lo, "hi": hi, "mean_len": float(np.mean(lengths)) if lengths else 0.0}
 
 
+def _bimanual(robot: str) -> bool:
+    return len(getattr(make_robot(robot), "arms", ())) > 1
+
+
 def env_steps_per_s(robot: str, obs_mode: str, steps: int = 300) -> float:
-    """Env steps/s with random small ee_delta actions (resets included when episodes end)."""
-    env = SimfarmEnv(EnvConfig(task="pick_place", robot=robot, scene="tabletop", obs_mode=obs_mode,
-                               cameras=("workspace", "wrist") if obs_mode != "state" else None, camera_size=(224, 224)))
+    """Env steps/s with random small ee_delta actions (resets included when episodes end); two cameras:
+    the workspace view and the wrist (ALOHA: its top camera and left wrist)."""
+    two = _bimanual(robot)
+    cameras = ("top", "wrist_left") if two else ("workspace", "wrist")
+    env = SimfarmEnv(EnvConfig(task="transfer_cube" if two else "pick_place", robot=robot, scene="tabletop",
+                               obs_mode=obs_mode, cameras=cameras if obs_mode != "state" else None, camera_size=(224, 224)))
     rng = np.random.default_rng(0)
     try:
         env.reset(seed=0)
@@ -128,6 +137,13 @@ def main() -> None:
         for robot in robots:
             cells = []
             for task in tasks:
+                from simfarm.tasks import task_class
+
+                try:
+                    task_class(task).check_robot(make_robot(robot))
+                except SimfarmError:
+                    cells.append("n/a")
+                    continue
                 r = expert_success(robot, task, args.episodes)
                 cells.append(f"{r['ok']:>3}/{r['n']} {100 * r['ok'] / r['n']:5.1f}% [{100 * r['lo']:4.1f}-{100 * r['hi']:5.1f}] {r['mean_len']:5.1f}")
             print(f"{robot:<13} " + " ".join(f"{c:>36}" for c in cells), flush=True)
@@ -139,6 +155,7 @@ def main() -> None:
     print()
 
     rng = np.random.default_rng(0)
+    robots = [r for r in robots if not _bimanual(r)]  # control costs: one-armed handles
     print(f"{'robot':<13} {'joint_pos us/call':>18} {'ee_delta us/call':>17} {'physics steps/s':>16} {'build+compile ms':>17}")
     for robot in robots:
         t0 = time.perf_counter()

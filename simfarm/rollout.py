@@ -108,9 +108,10 @@ class EpisodeRunner:
         }
         # The cross-embodiment view (simfarm.robots.canonical) of every robot with an arm.
         canon = env.robot.has_arm
+        arms = tuple(getattr(env.robot, "arms", ("arm",)))
         if canon:
-            buf["observation.ee_pose"] = self._buffer("ee_pose", (T, 8), np.float32)
-            buf["action.ee_delta"] = self._buffer("ee_delta", (T, 7), np.float32)
+            buf["observation.ee_pose"] = self._buffer("ee_pose", (T, 8 * len(arms)), np.float32)
+            buf["action.ee_delta"] = self._buffer("ee_delta", (T, 7 * len(arms)), np.float32)
             pose = canonical.ee_pose(env.handle, env.data)
         images = {
             cam: self._buffer(f"img/{cam}", (T, *space.shape), np.uint8)
@@ -141,7 +142,7 @@ class EpisodeRunner:
                 if canon:
                     buf["observation.ee_pose"][t] = pose
                     after = canonical.ee_pose(env.handle, env.data)
-                    buf["action.ee_delta"][t] = canonical.ee_delta(action, env.control_mode, pose, after)
+                    buf["action.ee_delta"][t] = canonical.ee_delta(action, env.control_mode, pose, after, len(arms))
                     pose = after
                 buf["next.reward"][t] = reward
                 buf["next.success"][t] = info["success"]
@@ -169,8 +170,8 @@ class EpisodeRunner:
             "observation.state": env.state_names() if n_state else [],
             "observation.environment_state": list(env.task.environment_state_names) if n_state else [],
             "action": env.action_names(),
-            **({"observation.ee_pose": canonical.names(canonical.EE_POSE_NAMES, ("arm",)),
-                "action.ee_delta": canonical.names(canonical.EE_DELTA_NAMES, ("arm",))} if canon else {}),
+            **({"observation.ee_pose": canonical.names(canonical.EE_POSE_NAMES, arms),
+                "action.ee_delta": canonical.names(canonical.EE_DELTA_NAMES, arms)} if canon else {}),
         }
         if self.mix is not None and n_state:
             self._pad_joints(steps, names, len(env.robot.layout.arm_joints))

@@ -29,7 +29,13 @@ def names(base: tuple[str, ...], arms: tuple[str, ...]) -> list[str]:
 
 
 def ee_pose(handle, data: mujoco.MjData) -> np.ndarray:
-    """(8,) mount-frame TCP pose and gripper opening of a one-armed robot (see the module docstring)."""
+    """(8 per arm,) mount-frame TCP pose and gripper opening (see the module docstring)."""
+    if hasattr(handle, "arms"):
+        return np.concatenate([_arm_ee_pose(h, data) for h in handle.arms.values()])
+    return _arm_ee_pose(handle, data)
+
+
+def _arm_ee_pose(handle, data: mujoco.MjData) -> np.ndarray:
     root_pos = data.xpos[handle.mount_body_id]
     root_mat = data.xmat[handle.mount_body_id].reshape(3, 3)
     out = np.empty(8)
@@ -57,9 +63,17 @@ def _quat_mat(q: np.ndarray) -> np.ndarray:
     return mat.reshape(3, 3)
 
 
-def ee_delta(action: np.ndarray, mode: str, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """(7,) canonical action of one step of a one-armed robot, from its native action and the ee_pose
-    before and after the step."""
+def ee_delta(action: np.ndarray, mode: str, before: np.ndarray, after: np.ndarray, arms: int = 1) -> np.ndarray:
+    """(7 per arm,) canonical action of one step, from the native action (arms concatenated) and the
+    ee_pose before and after the step."""
+    if arms > 1:
+        a, n = np.asarray(action), len(action) // arms
+        return np.concatenate([_arm_ee_delta(a[k * n:(k + 1) * n], mode, before[8 * k:8 * k + 8], after[8 * k:8 * k + 8])
+                               for k in range(arms)])
+    return _arm_ee_delta(action, mode, before, after)
+
+
+def _arm_ee_delta(action: np.ndarray, mode: str, before: np.ndarray, after: np.ndarray) -> np.ndarray:
     out = np.empty(7)
     a = np.asarray(action, dtype=np.float64)
     if mode in COMMANDED_MODES:

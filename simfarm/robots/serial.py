@@ -64,6 +64,7 @@ class WristCamera:
     target_m: tuple[float, float, float]
     up: tuple[float, float, float] = (1.0, 0.0, 0.0)
     fovy_deg: float = 58.0
+    quat: tuple[float, float, float, float] | None = None  # hand_R_camera given directly (then target/up unused)
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,8 @@ def add_serial_arm(spec: mujoco.MjSpec, mount: mujoco.MjsBody, arm: SerialArm, w
     hand.add_site(name="hand_site", pos=[0, 0, 0], size=[0.005, 0, 0], group=4)
     cam = arm.wrist_camera
     if cam is not None:
-        hand.add_camera(name="wrist_cam", pos=list(cam.eye_m), quat=look_at_quat(cam.eye_m, cam.target_m, cam.up),
-                        fovy=float(wrist_fovy_deg or cam.fovy_deg))
+        quat = _unit(cam.quat) if cam.quat is not None else look_at_quat(cam.eye_m, cam.target_m, cam.up)
+        hand.add_camera(name="wrist_cam", pos=list(cam.eye_m), quat=quat, fovy=float(wrist_fovy_deg or cam.fovy_deg))
     add_parallel_gripper(spec, hand, g)
 
     for j, act_name in zip(arm.joints, arm.actuator_names, strict=True):

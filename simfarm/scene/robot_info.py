@@ -18,6 +18,7 @@ class RobotInfo:
     reach_m: float = 0.855
     mount_height_m: float = 0.75
     mount_below_surface_m: float = 0.05  # 0: a table-top arm, set on its workspace surface
+    arms: int = 1  # 2: a bimanual robot whose arms face each other across its table (ALOHA)
 
     @property
     def adjustable_mount(self) -> bool:
@@ -48,6 +49,7 @@ def robot_info(robot: Any) -> RobotInfo:
         has_base=bool(obj.has_base), footprint_radius_m=float(obj.footprint_radius_m),
         reach_m=float(obj.reach_m), mount_height_m=float(obj.mount_height_m),
         mount_below_surface_m=float(getattr(obj, "mount_below_surface_m", 0.05)),
+        arms=len(getattr(obj, "arms", ("arm",))) if obj.has_arm else 0,
     )
 
 

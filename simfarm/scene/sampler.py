@@ -108,6 +108,9 @@ def sample_scene(
     prog = program if isinstance(program, RoomProgram) else load_program(program)
     catalog = load_catalog()
     info = robot_info(robot)
+    if info.arms > 1:
+        raise SceneError(f"robot {info.name!r} has two arms facing each other across its own table: room programs do "
+                         "not place it yet; use scene=tabletop")
     kind = request.workspace or "surface"
     candidates = prog.workspace.get(kind, ())
     if not candidates:

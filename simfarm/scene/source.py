@@ -77,7 +77,15 @@ def resolve_scene_source(config: str | dict[str, Any] | SceneSource) -> SceneSou
 def validate_config(cfg: dict[str, Any]) -> None:
     """Config hook: the `scene` group names a known program or fixed scene."""
     if cfg.get("scene") is not None:
-        resolve_scene_source(cfg["scene"])
+        source = resolve_scene_source(cfg["scene"])
+        robot = cfg.get("robot")
+        name = robot if isinstance(robot, str) else (robot or {}).get("name")
+        if not source.fixed and name not in (None, "mix") and not str(name).startswith("menagerie:"):
+            params = {} if isinstance(robot, str) else {k: v for k, v in robot.items() if k != "name"}
+            if robot_info({"name": name, **params}).arms > 1:
+                raise ConfigError(f"scene: robot {name!r} has two arms facing each other across its own table; room "
+                                  f"programs ({source.name}) do not place it yet: use scene=tabletop "
+                                  f"(accepted: {', '.join(fixed_scene_names())})")
 
 
 def fixed_scene(name: str = "tabletop", robot: Any = "arm") -> SceneSpec:
@@ -98,7 +106,11 @@ def fixed_scene(name: str = "tabletop", robot: Any = "arm") -> SceneSpec:
     if spec.workspace is not None:
         table = spec.furniture_named(spec.workspace)
         top = max(s.center[2] for s in table.surfaces)
-        if info.mount_below_surface_m == 0 and info.has_arm and not info.has_base:
+        if info.arms > 1:
+            # A bimanual robot straddles its table: its frame at the table's centre, arms on the top.
+            pos = _table_centre(table)
+            info = with_mount_height(info, top)
+        elif info.mount_below_surface_m == 0 and info.has_arm and not info.has_base:
             # A table-top arm (SO-101) is clamped on the table at its near edge, facing the same way.
             pos = _on_near_edge(table, placement, inset_m=0.06)
             info = with_mount_height(info, 0.0)
@@ -106,6 +118,15 @@ def fixed_scene(name: str = "tabletop", robot: Any = "arm") -> SceneSpec:
             info = with_mount_height(info, top - info.mount_below_surface_m)
     robot_spec = RobotPlacement(name=info.name, params=dict(info.params), pos=pos, yaw_rad=placement.yaw_rad)
     return dataclasses.replace(spec, robot=robot_spec)
+
+
+def _table_centre(table) -> tuple[float, float, float]:
+    import math
+
+    surface = max(table.surfaces, key=lambda s: s.center[2])
+    c, s = math.cos(table.yaw_rad), math.sin(table.yaw_rad)
+    return (round(table.pos[0] + c * surface.center[0] - s * surface.center[1], 4),
+            round(table.pos[1] + s * surface.center[0] + c * surface.center[1], 4), 0.0)
 
 
 def _on_near_edge(table, placement, inset_m: float) -> tuple[float, float, float]:

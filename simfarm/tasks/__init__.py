@@ -7,17 +7,34 @@ from typing import Any
 from simfarm.errors import ConfigError, TaskError
 from simfarm.tasks.base import Goal, Task, TaskScene
 
+# Modules of this package that hold shared pieces, not tasks.
+_NOT_TASKS = ("base", "expert", "instructions")
+_discovered: dict[str, type[Task]] = {}
+
 
 def _registry() -> dict[str, type[Task]]:
-    from simfarm.tasks.open_drawer import OpenDrawer
-    from simfarm.tasks.pick_place import PickPlace
-    from simfarm.tasks.push import Push
-    from simfarm.tasks.push_trolley import PushTrolley
+    """Every task of the package: each module defines its Task subclass (a new task is one module)."""
+    if not _discovered:
+        import importlib
+        import pkgutil
 
-    return {cls.name: cls for cls in (PickPlace, Push, OpenDrawer, PushTrolley)}
+        import simfarm.tasks as package
+
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if info.name in _NOT_TASKS or info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"simfarm.tasks.{info.name}")
+            for value in vars(module).values():
+                if isinstance(value, type) and issubclass(value, Task) and value.__module__ == module.__name__:
+                    _discovered[value.name] = value
+    return _discovered
 
 
-TASKS = ("pick_place", "push", "open_drawer", "push_trolley")
+def task_names() -> tuple[str, ...]:
+    """The tasks' names, today's four first (as they always listed), then the others by name."""
+    first = ("pick_place", "push", "open_drawer", "push_trolley")
+    names = _registry()
+    return (*[n for n in first if n in names], *sorted(n for n in names if n not in first))
 
 
 def task_class(name: str) -> type[Task]:
@@ -53,8 +70,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
     """Config hook (simfarm.config.validate): the task exists and accepts its options."""
     task_cfg = cfg.get("task") or {}
     name = task_cfg.get("name")
-    if name not in TASKS:
-        raise ConfigError(f"task.name: unknown task {name!r}; accepted: {', '.join(TASKS)}")
+    if name not in task_names():
+        from simfarm.checks import did_you_mean
+
+        raise ConfigError(f"task.name: unknown task {name!r}{did_you_mean(str(name), task_names())}; accepted: {', '.join(task_names())}")
     task = make_task(task_cfg)
     robot_cfg = cfg.get("robot")
     if robot_cfg is None:
@@ -82,4 +101,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
             )
 
 
-__all__ = ["TASKS", "Goal", "Task", "TaskScene", "make_task", "task_class", "validate_config"]
+__all__ = ["TASKS", "task_names", "Goal", "Task", "TaskScene", "make_task", "task_class", "validate_config"]
+
+
+def __getattr__(name: str):
+    if name == "TASKS":  # the task names, discovered on first use
+        return task_names()
+    raise AttributeError(f"module 'simfarm.tasks' has no attribute {name!r}")

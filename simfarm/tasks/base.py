@@ -105,8 +105,17 @@ class Task(ABC):
             raise TaskError(f"task {self.name}: reset() must run before the instruction is read")
         return self.goal.instruction
 
+    # True for tasks written for two arms (ALOHA-style); one-arm tasks refuse two-armed robots.
+    bimanual: ClassVar[bool] = False
+
     @classmethod
     def check_robot(cls, robot) -> None:
+        arms = len(getattr(robot, "arms", ("arm",)))
+        if arms > 1 and not cls.bimanual:
+            raise TaskError(f"task {cls.name} is for one arm; {robot.name!r} has {arms} (its tasks: the bimanual ones, "
+                            "see simfarm list tasks --json)")
+        if cls.bimanual and arms < 2:
+            raise TaskError(f"task {cls.name} needs two arms; {robot.name!r} has one (try robot=aloha)")
         if cls.needs_arm and not robot.has_arm:
             raise TaskError(f"task {cls.name} needs a robot with an arm; {robot.name!r} has none (try robot=panda or robot=mobile_panda)")
         if cls.needs_base and not robot.has_base:

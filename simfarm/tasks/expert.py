@@ -130,16 +130,7 @@ class WaypointExpert:
                     self.stage += 1
                     self.steps_in_stage = 0
                     self.hold = 0
-        cmd_pos, cmd_R = self._commanded_pose(pos, rot)
-        # ee_delta targets accumulate on the robot side, so the expert steers the commanded pose (not
-        # the measured one) toward the waypoint: steering the measured pose would integrate the arm's
-        # lag and oscillate. A gain below 1 keeps it stable under a step of action delay.
-        world_R_base = data.xmat[handle.root_body_id].reshape(3, 3)
-        step_world = (wp.pos - cmd_pos) * self.pos_gain
-        if wp.max_step_m is not None and np.linalg.norm(step_world) > wp.max_step_m:
-            step_world *= wp.max_step_m / np.linalg.norm(step_world)
-        dpos = world_R_base.T @ step_world
-        drot = world_R_base.T @ (rotation_error(cmd_R, wp.rot) * self.rot_gain)
+        dpos, drot = self.step_toward(handle, wp)
         action = self.ee_action(dpos, drot, wp.grip)
         action = np.clip(action, env.action_space.low, env.action_space.high)
         if self.noise_std > 0:
@@ -148,12 +139,24 @@ class WaypointExpert:
             action = np.clip(action, env.action_space.low, env.action_space.high)
         return action.astype(np.float32)
 
-    def _commanded_pose(self, pos: np.ndarray, rot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def step_toward(self, handle, wp: Waypoint) -> tuple[np.ndarray, np.ndarray]:
+        """The ee_delta (position, rotation; base frame of `handle`'s robot) one step toward `wp`."""
+        cmd_pos, cmd_R = self._commanded_pose(handle)
+        # ee_delta targets accumulate on the robot side, so the expert steers the commanded pose (not
+        # the measured one) toward the waypoint: steering the measured pose would integrate the arm's
+        # lag and oscillate. A gain below 1 keeps it stable under a step of action delay.
+        world_R_base = self.env.data.xmat[handle.root_body_id].reshape(3, 3)
+        step_world = (wp.pos - cmd_pos) * self.pos_gain
+        if wp.max_step_m is not None and np.linalg.norm(step_world) > wp.max_step_m:
+            step_world *= wp.max_step_m / np.linalg.norm(step_world)
+        return world_R_base.T @ step_world, world_R_base.T @ (rotation_error(cmd_R, wp.rot) * self.rot_gain)
+
+    def _commanded_pose(self, handle) -> tuple[np.ndarray, np.ndarray]:
         """World TCP pose of the arm's commanded joint targets (forward kinematics of data.ctrl).
 
         That is where the robot is being driven, whatever delay or clipping happened on its side.
         """
-        env, handle = self.env, self.env.handle
+        env = self.env
         if self._scratch is None or self._scratch_model is not env.model:
             self._scratch_model = env.model
             self._scratch = mujoco.MjData(env.model)
