@@ -58,6 +58,11 @@ class Robot:
         """The robot's own cameras: dataset name (`wrist`, `wrist_left`, `top`...) -> camera name in its spec."""
         return {"wrist": self.layout.wrist_camera} if self.layout.wrist_camera else {}
 
+    @property
+    def cache_key(self) -> tuple:
+        """What determines this robot's spec: its class and parameters."""
+        return (type(self).__qualname__, self.name, tuple(sorted((k, repr(v)) for k, v in self.params.items())))
+
     def camera_names(self) -> list[str]:
         return list(self.cameras)
 
@@ -160,7 +165,7 @@ class ArmRobot(Robot):
         add_pedestal(base, h)
         mount = base.add_body(name=ARM_MOUNT_BODY, pos=[0, 0, h])
         panda.add_panda_arm(spec, mount, wrist_camera_fovy_deg=self.params["wrist_camera_fovy_deg"])
-        enable_self_collision(spec, self.layout)
+        enable_self_collision(spec, self.layout, key=self.cache_key)
         return spec
 
 
@@ -258,7 +263,7 @@ class MobileArmRobot(Robot):
             name=ARM_MOUNT_BODY, pos=[ARM_FORWARD_OFFSET_M, 0, self.mount_height_m]
         )
         panda.add_panda_arm(spec, mount, wrist_camera_fovy_deg=self.params["wrist_camera_fovy_deg"])
-        enable_self_collision(spec, self.layout)
+        enable_self_collision(spec, self.layout, key=self.cache_key)
         return spec
 
 

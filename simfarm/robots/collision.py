@@ -19,12 +19,24 @@ from simfarm.robots.gripper import ROBOT_CONAFFINITY, ROBOT_CONTYPE
 DESIGN_CONTACT_MARGIN_M = 0.003
 
 
-def enable_self_collision(spec: mujoco.MjSpec, layout) -> list[tuple[str, str]]:
-    """Turn on robot-robot contacts in `spec` (a standalone robot); returns the excluded body pairs."""
+# Excluded pairs per robot and parameters: finding them compiles the robot once more (~3 ms), and
+# a job builds the same robot for every scene.
+_PAIRS: dict[tuple, list[tuple[str, str]]] = {}
+
+
+def enable_self_collision(spec: mujoco.MjSpec, layout, key: tuple | None = None) -> list[tuple[str, str]]:
+    """Turn on robot-robot contacts in `spec` (a standalone robot); returns the excluded body pairs.
+
+    `key` (the robot's name and parameters) caches the pairs: the same key must mean the same spec.
+    """
     for geom in spec.geoms:
         if geom.contype == ROBOT_CONTYPE:
             geom.conaffinity = ROBOT_CONAFFINITY | ROBOT_CONTYPE
-    pairs = touching_pairs(spec, layout)
+    pairs = _PAIRS.get(key) if key is not None else None
+    if pairs is None:
+        pairs = touching_pairs(spec, layout)
+        if key is not None:
+            _PAIRS[key] = pairs
     for a, b in pairs:
         spec.add_exclude(bodyname1=a, bodyname2=b)
     return pairs

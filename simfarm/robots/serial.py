@@ -234,5 +234,5 @@ class PedestalArmRobot(Robot):
         add_pedestal(base, self.mount_height_m)
         mount = base.add_body(name=ARM_MOUNT_BODY, pos=[0, 0, self.mount_height_m])
         add_serial_arm(spec, mount, self.ARM, self.params.get("wrist_camera_fovy_deg"))
-        enable_self_collision(spec, self.layout)
+        enable_self_collision(spec, self.layout, key=self.cache_key)
         return spec

@@ -110,7 +110,7 @@ class Aloha(Robot):
         base = spec.worldbody.add_body(name="base")
         mount = base.add_body(name=ARM_MOUNT_BODY)
         add_serial_arm(spec, mount, VX300S)
-        enable_self_collision(spec, self.layout)
+        enable_self_collision(spec, self.layout, key=(*self.cache_key, "arm"))
         return spec
 
     def build_spec(self) -> mujoco.MjSpec:
