@@ -214,9 +214,11 @@ class PickPlaceExpert(WaypointExpert):
         top = obj_pos[2] + half_h
         finger_depth = getattr(env.handle, "finger_length_m", 0.04)
         grasp_z = max(obj_pos[2], top - 0.8 * finger_depth)
-        hover = top + 0.10
+        # Heights above the object: 10 cm, less for a small arm that points down only near its table.
+        clearance = getattr(env.robot, "approach_clearance_m", 0.10)
+        hover = top + clearance
         target_top = task.target_top_z(data)
-        carry_z = max(hover, target_top + (grasp_z - obj_pos[2]) + half_h + 0.10)
+        carry_z = max(hover, target_top + (grasp_z - obj_pos[2]) + half_h + clearance)
         release_z = target_top + (grasp_z - obj_pos[2]) + half_h + 0.015
         # Grasp the object's main part (a mug's cup, not its bounding-box centre, which leans
         # toward the handle) and carry that offset over so the object's centre lands on target.
@@ -232,9 +234,9 @@ class PickPlaceExpert(WaypointExpert):
             # The last centimetres slowly: fingers brushing a ball or a light can knock it away.
             Waypoint(at_obj, R, GRIPPER_OPEN, tol_m=0.008, hold_steps=1, max_step_m=0.02),
             Waypoint(at_obj, R, GRIPPER_CLOSED, tol_m=0.02, hold_steps=5, max_steps=10),
-            Waypoint(above_obj + [0, 0, 0.05], R, GRIPPER_CLOSED, tol_m=0.02),
+            Waypoint(above_obj + [0, 0, min(0.05, clearance / 2)], R, GRIPPER_CLOSED, tol_m=0.02),
             Waypoint(above_target, R, GRIPPER_CLOSED, tol_m=0.02),
             Waypoint(at_target, R, GRIPPER_CLOSED, tol_m=0.01, max_step_m=0.025),
             Waypoint(at_target, R, GRIPPER_OPEN, tol_m=0.02, hold_steps=4, max_steps=8),
-            Waypoint(at_target + [0, 0, 0.12], R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
+            Waypoint(at_target + [0, 0, 1.2 * clearance], R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
         ]

@@ -77,7 +77,7 @@ class Push(Task):
                 and reachable(scene, (*target_xy, 0), margin_m=0.1)
                 and reachable(scene, (*pusher_xy, 0), margin_m=0.1)
                 and not _blocked(objects, obj, np.asarray(obj.pos[:2]), target_xy)
-                and np.linalg.norm(pusher_xy - robot_xy) > 0.3
+                and np.linalg.norm(pusher_xy - robot_xy) > getattr(scene.robot_model, "min_reach_m", 0.25) + 0.05
             ):
                 break
         else:

@@ -74,3 +74,4 @@ class SO101(PedestalArmRobot):
     # Its arm points straight down only within ~5 cm of its table, where the scripted experts'
     # top-down approach and lift need more: named in a mix, never drawn into the default one.
     in_default_mix = False
+    approach_clearance_m = 0.04
