@@ -150,18 +150,6 @@ def _can_write_in(folder: Path) -> bool:
     return True
 
 
-def existing_path(key: str, path: str | os.PathLike, kind: str = "any") -> Path:
-    """A path that exists (kind 'file', 'dir' or 'any')."""
-    p = Path(os.path.expanduser(os.fspath(path)))
-    if not p.exists():
-        raise ConfigError(f"{key}: {os.fspath(path)} does not exist")
-    if kind == "file" and not p.is_file():
-        raise ConfigError(f"{key}: {os.fspath(path)} is not a file")
-    if kind == "dir" and not p.is_dir():
-        raise ConfigError(f"{key}: {os.fspath(path)} is not a folder")
-    return p
-
-
 def free_port(key: str, host: str, port: Any) -> int:
     """A TCP port number that can be bound on `host` now (0: any free port)."""
     port = integer(key, port, 0, 65535)

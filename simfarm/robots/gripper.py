@@ -45,10 +45,6 @@ class ParallelGripper:
     finger_mass_kg: float = 0.03
     color: tuple[float, float, float, float] = WHITE
 
-    @property
-    def stroke_m(self) -> float:
-        return 2 * self.finger_travel_m
-
 
 def robot_geom(body: mujoco.MjsBody, name: str = "", **kw) -> mujoco.MjsGeom:
     geom = body.add_geom(name=name, **kw)

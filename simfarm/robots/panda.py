@@ -16,6 +16,7 @@ import math
 import mujoco
 import numpy as np
 
+from simfarm.robots.geometry import look_at_quat as _look_at_quat
 from simfarm.robots.gripper import (  # noqa: F401  (re-exported: robot modules and tests use them)
     DARK,
     GRIPPER_ACTUATOR,
@@ -168,19 +169,6 @@ def _set_inertial(body: mujoco.MjsBody, inertial) -> None:
     body.mass = mass
     body.ipos = com
     body.fullinertia = full
-
-
-def _look_at_quat(eye: np.ndarray, target: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Quaternion of a MuJoCo camera at `eye` looking at `target` (cameras look along -z, y up)."""
-    back = eye - target
-    back /= np.linalg.norm(back)
-    right = np.cross(up, back)
-    right /= np.linalg.norm(right)
-    cam_up = np.cross(back, right)
-    mat = np.column_stack([right, cam_up, back])
-    quat = np.zeros(4)
-    mujoco.mju_mat2Quat(quat, mat.flatten())
-    return quat
 
 
 def add_panda_arm(

@@ -11,7 +11,7 @@ servos with gravity compensation (the real arms' controllers compensate gravity 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import mujoco
@@ -26,6 +26,7 @@ from simfarm.robots.builtin import (
     new_spec,
 )
 from simfarm.robots.collision import enable_self_collision
+from simfarm.robots.geometry import look_at_quat  # noqa: F401  (re-exported for robot modules)
 from simfarm.robots.gripper import (
     DARK,
     GRIPPER_ACTUATOR,
@@ -86,7 +87,6 @@ class SerialArm:
     armature_kgm2: float = 0.1
     damping_nms: float = 1.0
     colors: tuple[tuple[float, float, float, float], ...] = (WHITE, DARK)
-    extra: dict = field(default_factory=dict)
 
     @property
     def joint_names(self) -> tuple[str, ...]:
@@ -100,19 +100,6 @@ class SerialArm:
 def _unit(q) -> list[float]:
     q = np.asarray(q, dtype=float)
     return list(q / np.linalg.norm(q))
-
-
-def look_at_quat(eye, target, up) -> np.ndarray:
-    """Quaternion of a MuJoCo camera at `eye` looking at `target` (cameras look along -z)."""
-    eye, target, up = (np.asarray(v, dtype=float) for v in (eye, target, up))
-    back = eye - target
-    back /= np.linalg.norm(back)
-    right = np.cross(up, back)
-    right /= np.linalg.norm(right)
-    mat = np.column_stack([right, np.cross(back, right), back])
-    quat = np.zeros(4)
-    mujoco.mju_mat2Quat(quat, mat.flatten())
-    return quat
 
 
 def add_serial_arm(spec: mujoco.MjSpec, mount: mujoco.MjsBody, arm: SerialArm, wrist_fovy_deg: float | None = None) -> None:

@@ -54,3 +54,12 @@ def calls(log_path) -> list[int]:
     if not path.exists():
         return []
     return [int(line.split()[1]) for line in path.read_text().splitlines() if line.strip()]
+
+
+def cli_overrides(out: Path, **extra) -> list[str]:
+    """The 12-episode, 2-worker CLI job the process tests run (lossless H.264 keeps them fast)."""
+    args = {
+        "output": str(out), "episodes": 12, "shard_size": 3, "workers": 2, "seed": 3, "max_failures": 0,
+        "writer.video_codec": "h264", "writer.crf": 0, "writer.preset": "ultrafast", **extra,
+    }
+    return [f"{k}={v}" for k, v in args.items()]

@@ -14,17 +14,10 @@ from pathlib import Path
 
 import pytest
 from conftest import FAKE_FACTORY, REPO
-from helpers import episode_indices
+from helpers import cli_overrides, episode_indices
 
 pytestmark = pytest.mark.slow
 
-
-def overrides(out: Path, **extra) -> list[str]:
-    args = {
-        "output": str(out), "episodes": 12, "shard_size": 3, "workers": 2, "seed": 3, "max_failures": 0,
-        "writer.video_codec": "h264", "writer.crf": 0, "writer.preset": "ultrafast", **extra,
-    }
-    return [f"{k}={v}" for k, v in args.items()]
 
 
 def env_for(ray_tmp: str, **behaviour) -> dict[str, str]:
@@ -96,7 +89,7 @@ def test_ctrl_c_mid_job_stops_cleanly_keeps_the_old_dataset_and_the_rerun_resume
     ray_tmp = tempfile.mkdtemp(prefix="si", dir="/tmp")
     out = tmp_path / "out"
     env_log = tmp_path / "auth_mode"
-    rc, err = finish(start(overrides(out, episodes=3), env_for(ray_tmp, env_log=str(env_log))))
+    rc, err = finish(start(cli_overrides(out, episodes=3), env_for(ray_tmp, env_log=str(env_log))))
     assert rc == 0, err[-3000:]
     # Ray's token-authentication notice is not shown for the local Ray; authentication stays on.
     assert "Token authentication" not in err, err[-3000:]
@@ -105,7 +98,7 @@ def test_ctrl_c_mid_job_stops_cleanly_keeps_the_old_dataset_and_the_rerun_resume
 
     # overwrite=true with a new config: the new job runs beside the old one; Ctrl-C once a shard is done.
     staged_done = tmp_path / ".out.simfarm-next" / ".simfarm" / "done"
-    proc = start(overrides(out, overwrite="true"), env_for(ray_tmp, sleep_s=0.4))
+    proc = start(cli_overrides(out, overwrite="true"), env_for(ray_tmp, sleep_s=0.4))
     wait_for(lambda: any(staged_done.glob("*.json")) if staged_done.exists() else proc.poll() is not None, 120, "a finished shard")
     assert proc.poll() is None
     os.killpg(proc.pid, signal.SIGINT)
@@ -113,7 +106,7 @@ def test_ctrl_c_mid_job_stops_cleanly_keeps_the_old_dataset_and_the_rerun_resume
     done = assert_clean_interrupt(rc, err, ray_tmp, done_at_least=3)
     assert files(out) == before  # the finished dataset is intact until its replacement is complete
 
-    rc, err = finish(start(overrides(out, overwrite="true"), env_for(ray_tmp)))
+    rc, err = finish(start(cli_overrides(out, overwrite="true"), env_for(ray_tmp)))
     assert rc == 0, err[-3000:]
     job = json.loads((out / "job.json").read_text())
     assert job["episodes"]["kept"] == 12 and job["episodes"]["resumed_from_earlier_runs"] >= done
@@ -124,7 +117,7 @@ def test_ctrl_c_mid_job_stops_cleanly_keeps_the_old_dataset_and_the_rerun_resume
 def test_ctrl_c_while_ray_starts_stops_cleanly(tmp_path):
     ray_tmp = tempfile.mkdtemp(prefix="si", dir="/tmp")
     out = tmp_path / "out"
-    proc = start(overrides(out), env_for(ray_tmp))
+    proc = start(cli_overrides(out), env_for(ray_tmp))
     sessions = Path(ray_tmp) / "ray"
     # ray.init has begun once it made its session folder, and is not done before a shard starts.
     wait_for(lambda: sessions.exists() and any(sessions.glob("session_*")) or proc.poll() is not None, 120, "ray.init")
@@ -132,6 +125,6 @@ def test_ctrl_c_while_ray_starts_stops_cleanly(tmp_path):
     os.killpg(proc.pid, signal.SIGINT)
     rc, err = finish(proc, 60)
     assert_clean_interrupt(rc, err, ray_tmp, done_at_least=0)
-    rc, err = finish(start(overrides(out), env_for(ray_tmp)))
+    rc, err = finish(start(cli_overrides(out), env_for(ray_tmp)))
     assert rc == 0, err[-3000:]
     assert episode_indices(out) == list(range(12))

@@ -15,19 +15,12 @@ from pathlib import Path
 
 import pytest
 from conftest import FAKE_FACTORY, REPO, job_config
-from helpers import assert_same_content, calls, dataset_content, episode_indices
+from helpers import assert_same_content, calls, cli_overrides, dataset_content, episode_indices
 
 from simfarm.farm import run_job
 
 pytestmark = pytest.mark.slow
 
-
-def cli_overrides(out: Path, **extra) -> list[str]:
-    args = {
-        "output": str(out), "episodes": 12, "shard_size": 3, "workers": 2, "seed": 3, "max_failures": 0,
-        "writer.video_codec": "h264", "writer.crf": 0, "writer.preset": "ultrafast", **extra,
-    }
-    return [f"{k}={v}" for k, v in args.items()]
 
 
 def cli_env(**behaviour) -> dict[str, str]:
