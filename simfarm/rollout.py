@@ -119,11 +119,15 @@ class EpisodeRunner:
         }
         t = 0
         act_time_s = 0.0
+        # The subtask each frame is on, as (subtask index, first frame) at each change.
+        subtask_starts: list[tuple[int, int]] = []
         try:
             if actions is None:
                 # Inside the try: a policy that cannot even reset (a dead server) fails this episode only.
                 self.policy.reset(env.task.instruction, seeds.policy_seed())
             while t < T:
+                if not subtask_starts or subtask_starts[-1][0] != env.subtask_index:
+                    subtask_starts.append((env.subtask_index, t))
                 if n_state:
                     buf["observation.state"][t] = obs["state"]
                     buf["observation.environment_state"][t] = obs["environment_state"]
@@ -195,6 +199,8 @@ class EpisodeRunner:
             "versions": versions(),
             "wall_time_s": time.perf_counter() - t0,
             "names": names,
+            "subtasks": [{"index": k, "text": env.episode_info["plan"][k], "start_frame": start} for k, start in subtask_starts],
+            "subtasks_done": info["subtasks_done"],
             "error": None,
         }
         if self.mix is not None:

@@ -84,6 +84,8 @@ def check_env_options(values: Mapping[str, Any]) -> dict[str, Any]:
         out["scene_resample_every"] = checks.integer("scene_resample_every", values["scene_resample_every"], 1)
     if "pretty" in values:
         out["pretty"] = checks.boolean("pretty", values["pretty"])
+    if "render_goal_markers" in values:
+        out["render_goal_markers"] = checks.boolean("render_goal_markers", values["render_goal_markers"])
     if "split" in values:
         from simfarm.seeding import SPLITS
 

@@ -49,6 +49,7 @@ class EnvConfig:
     max_steps: int | None = None
     pretty: bool = False
     split: str = "train"
+    render_goal_markers: bool = False  # show goal regions to the cameras (a cue no real scene has)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +69,7 @@ class EnvConfig:
             max_steps=cfg.get("max_steps"),
             pretty=bool(cfg.get("pretty", False)),
             split=cfg.get("split", "train"),
+            render_goal_markers=bool(cfg.get("render_goal_markers", False)),
         )
 
 
@@ -265,7 +267,9 @@ class SimfarmEnv(gym.Env):
             self.handle.reset(self.data)
             forward_all(self.model, self.data)
             try:
-                self.task.reset(TaskScene(self.model, self._built.index, self._built.spec, self.handle, self.robot), self.data, seeds.task)
+                scene = TaskScene(self.model, self._built.index, self._built.spec, self.handle, self.robot,
+                                  show_goal_markers=self.config.render_goal_markers)
+                self.task.reset(scene, self.data, seeds.task)
                 break
             except TaskError as exc:
                 if not redraw or attempt == MAX_SCENE_ATTEMPTS - 1:
@@ -298,6 +302,9 @@ class SimfarmEnv(gym.Env):
         self._safety = {"peak_contact_force_n": 0.0, "collisions": 0, "joint_limit_hits": 0}
         self._in_collision = False
         self._success = False
+        self._subtasks = self.task.subtasks()
+        self._progress = 0
+        self._advance_subtasks()
         self.episode_info = {
             "seed": self._seed,
             "episode_index": index,
@@ -307,6 +314,8 @@ class SimfarmEnv(gym.Env):
             "scene_attempt": attempt,
             "randomization": applied,
             "goal": self.task.goal.values,
+            "plan": [sub.text for sub in self._subtasks],
+            "paraphrases": self.task.paraphrases(),
             "setup_time_s": time.perf_counter() - t0,
         }
         return self._observation(), self._info()
@@ -326,6 +335,7 @@ class SimfarmEnv(gym.Env):
             raise EpisodeError(f"physics diverged at step {self._step_count} (non-finite state or bad acceleration)")
         self._step_count += 1
         self._update_safety()
+        self._advance_subtasks()
         success = bool(self.task.success(self.data))
         self._success = self._success or success
         reward = float(self.task.reward(self.data))
@@ -333,6 +343,16 @@ class SimfarmEnv(gym.Env):
         truncated = (not terminated) and self._step_count >= self.max_steps
         images = self.final_observation_images or not (terminated or truncated)
         return self._observation(images), reward, terminated, truncated, self._info()
+
+    def _advance_subtasks(self) -> None:
+        """Move past every subtask done now, in order (progress never goes back)."""
+        while self._progress < len(self._subtasks) and self._subtasks[self._progress].done(self.data):
+            self._progress += 1
+
+    @property
+    def subtask_index(self) -> int:
+        """The subtask the robot is on: the first not yet done (the last once all are)."""
+        return min(self._progress, len(self._subtasks) - 1)
 
     def _update_safety(self) -> None:
         """Peak contact force on the robot, collisions with furniture/walls, joint-limit hits."""
@@ -378,6 +398,9 @@ class SimfarmEnv(gym.Env):
             "instruction": self.task.instruction,
             "safety": dict(self._safety),
             "step": self._step_count,
+            "subtask": self._subtasks[self.subtask_index].text,
+            "subtask_index": self.subtask_index,
+            "subtasks_done": self._progress,
         }
 
     def _renderer(self, size: tuple[int, int]):

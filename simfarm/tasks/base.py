@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -21,14 +22,30 @@ class TaskScene:
     spec: Any  # simfarm.scene.SceneSpec
     robot: Any  # simfarm.robots.RobotHandle (runtime ids, state, control)
     robot_model: Any  # simfarm.robots.Robot (reach, footprint)
+    # Goal markers are a cue no real camera sees: off unless a user asks (render_goal_markers=true).
+    show_goal_markers: bool = False
 
 
 @dataclass
 class Goal:
-    """A sampled goal: the ids the task tracks and the values it is judged by (JSON-able `describe`)."""
+    """A sampled goal: the instruction, the values it is judged by (JSON-able), and the slots its
+    instruction was filled from (the paraphrases and subtask labels use the same ones)."""
 
     instruction: str
     values: dict[str, Any] = field(default_factory=dict)
+    slots: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Subtask:
+    """One step of a goal: its label ("pick up the red mug") and when it is done, judged on the state.
+
+    Progress through a task's subtasks only moves forward: the env labels each frame with the
+    first subtask not yet done (simfarm.envs.simfarm_env), whatever policy drives the robot.
+    """
+
+    text: str
+    done: Callable[[mujoco.MjData], bool]
 
 
 class Task(ABC):
@@ -49,6 +66,9 @@ class Task(ABC):
     environment_state_names: ClassVar[tuple[str, ...]]
     # The task's options and their defaults; a config key outside these is an error.
     defaults: ClassVar[dict[str, Any]] = {}
+    # Which instruction forms goals draw from (simfarm.tasks.instructions.FORM_SPLITS): "train"
+    # when the job holds paraphrases out, "heldout" in the paraphrase suite.
+    instruction_split: str = "all"
 
     def __init__(self, config: dict[str, Any] | None = None):
         config = dict(config or {})
@@ -104,6 +124,50 @@ class Task(ABC):
         if self.goal is None:
             raise TaskError(f"task {self.name}: reset() must run before the instruction is read")
         return self.goal.instruction
+
+    # -- language (templates in simfarm/tasks/templates/<templates>.yaml) ------------------------
+
+    @property
+    def templates(self) -> str:
+        """The name of this task's template file (a task's own name by default)."""
+        return self.name
+
+    def make_goal(self, rng: np.random.Generator, values: dict[str, Any], **slots: str) -> Goal:
+        """The goal of this episode: an instruction drawn from the task's forms, its slots kept."""
+        from simfarm.tasks.instructions import render_instruction
+
+        text = render_instruction(self.templates, rng, self.instruction_split, **slots)
+        return Goal(text, values, dict(slots))
+
+    def paraphrases(self) -> list[str]:
+        """Every instruction form of this goal (the instruction among them), for LeRobot task_aug rows."""
+        from simfarm.tasks.instructions import has_templates, paraphrases
+
+        if self.goal is None or not has_templates(self.templates):
+            return [self.instruction]
+        found = paraphrases(self.templates, self.instruction_split, **self.goal.slots)
+        return found if self.instruction in found else [self.instruction, *found]
+
+    def subtask(self, key: str, done: Callable[[mujoco.MjData], bool]) -> Subtask:
+        """Subtask `key` of the task's templates, labelled with the goal's slots."""
+        from simfarm.tasks.instructions import subtask_text
+
+        return Subtask(subtask_text(self.templates, key, **self.goal.slots), done)
+
+    def subtasks(self) -> list[Subtask]:
+        """The goal's steps in order, after reset; the last is done exactly when the task succeeds.
+
+        The default is one step, the instruction itself. Tasks with stages (grasp, then place)
+        override it.
+        """
+        return [Subtask(self.instruction, self.success)]
+
+    def show_goal(self, data: mujoco.MjData, pos, size_m: float | None = None, rgba=None) -> None:
+        """Put the goal marker at `pos` when the user asked for markers; otherwise keep it hidden."""
+        if self.scene is not None and self.scene.show_goal_markers:
+            set_goal_marker(self.scene.model, data, pos, size_m, rgba)
+        else:
+            hide_goal_marker(self.scene.model, data)
 
     # True for tasks written for two arms (ALOHA-style); one-arm tasks refuse two-armed robots.
     bimanual: ClassVar[bool] = False

@@ -8,15 +8,24 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import TaskError
-from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker
+from simfarm.tasks.base import Goal, Subtask, Task, TaskScene, hide_goal_marker
 from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
     Waypoint,
     WaypointExpert,
 )
-from simfarm.tasks.instructions import render_instruction
 
 POSITION_WORDS = {1: ("",), 2: ("top", "bottom"), 3: ("top", "middle", "bottom")}
+
+
+def furniture_phrase(spec, name: str) -> str:
+    """"the cabinet", or "the cabinet in front of you" when the scene has another of its kind."""
+    furniture = next((f for f in spec.furniture if f.name == name), None)
+    if furniture is None:
+        return "the cabinet"
+    kind = furniture.kind.replace("_", " ")
+    twins = [f for f in spec.furniture if f.kind == furniture.kind and f.name != name]
+    return f"the {kind} in front of you" if twins else f"the {kind}"
 
 
 def front_rotation(out_dir: np.ndarray) -> np.ndarray:
@@ -71,12 +80,14 @@ class OpenDrawer(Task):
         self.out_dir /= np.linalg.norm(self.out_dir)
         words = POSITION_WORDS.get(len(ordered), tuple(f"number {i + 1}" for i in range(len(ordered))))
         which = words[ordered.index(name)]
-        furniture = next((f for f in scene.spec.furniture if f.name == cabinet), None)
-        furniture_phrase = f"the {furniture.kind.replace('_', ' ')}" if furniture else "the cabinet"
-        instruction = render_instruction(self.name, rng, drawer=which, furniture=furniture_phrase).replace("  ", " ")
         hide_goal_marker(model, data)
-        self.goal = Goal(instruction, {"drawer": name, "open_fraction": self.options["open_fraction"]})
+        self.goal = self.make_goal(rng, {"drawer": name, "open_fraction": self.options["open_fraction"]},
+                                   drawer=which, furniture=furniture_phrase(scene.spec, cabinet))
         return self.goal
+
+    def subtasks(self) -> list[Subtask]:
+        # Hooked once the pull has begun (1 cm of travel).
+        return [self.subtask("reach", lambda data: self.opening(data) > 0.01), self.subtask("open", self.success)]
 
     @staticmethod
     def _reachable(scene: TaskScene, pos) -> bool:

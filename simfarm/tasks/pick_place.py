@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import TaskError
-from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker, set_goal_marker
+from simfarm.tasks.base import Goal, Subtask, Task, TaskScene, hide_goal_marker
 from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
     GRIPPER_OPEN,
@@ -18,12 +18,15 @@ from simfarm.tasks.expert import (
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
-from simfarm.tasks.instructions import describe_object, render_instruction
+from simfarm.tasks.refer import footprint_radius, refer_to, unambiguous
+from simfarm.tasks.regions import Region, next_to_region, relation_region, side_region
 
 # The gripper opens to 80 mm: objects narrower than this along some horizontal axis are graspable
 # (6 mm left for the approach error of the fingers).
 MAX_GRASP_WIDTH_M = 0.074
 MAX_GRASP_MASS_KG = 1.0
+# Receptacles one puts things "in" (the others, "on").
+CONTAINER_FAMILIES = ("bowl", "box", "basket", "bin")
 
 
 def workspace_objects(scene: TaskScene) -> list:
@@ -108,55 +111,98 @@ class PickPlace(Task):
         model = scene.model
         pickable, receptacles = self._candidates(scene)
         objects = workspace_objects(scene)
+        robot = scene.spec.robot
         mode = self.options["target"]
-        obj = pickable[int(rng.integers(len(pickable)))]
+        # Objects an instruction can name alone (two identical mugs side by side: neither).
+        nameable = [(o, refs) for o in pickable if (refs := unambiguous(o, objects, robot))]
+        if not nameable:
+            raise TaskError(f"pick_place: no graspable object on {scene.spec.workspace!r} can be named unambiguously")
+        obj, _ = nameable[int(rng.integers(len(nameable)))]
+        obj_phrase = refer_to(obj, objects, rng, robot).text
         self.obj = obj
         self.obj_body = object_body(model, obj)
         self.obj_half_height = float(obj.size[2]) / 2
         self.tcp_site = scene.robot.tcp_site_id
+        receptacles = [r for r in receptacles if unambiguous(r, objects, robot)]
+        self.region = None
         if receptacles and mode != "region":
             target = receptacles[int(rng.integers(len(receptacles)))]
             self.target = target
             self.target_body = object_body(model, target)
             self.target_height = float(target.size[2])
-            self.region = None
             self.tolerance_m = max(float(self.options["place_tolerance_m"]), 0.6 * min(target.size[0], target.size[1]) / 2)
-            target_phrase = describe_object(target, objects)
+            preposition = "in" if target.family in CONTAINER_FAMILIES else "on"
+            where = f"{preposition} {refer_to(target, objects, rng, robot, relational=False).text}"
             hide_goal_marker(model, data)
         else:
             self.target, self.target_body, self.target_height = None, -1, 0.0
-            self.region = self._sample_region(scene, obj, objects, rng)
+            self.region = self._sample_region(scene, data, obj, objects, rng)
             self.tolerance_m = float(self.options["place_tolerance_m"])
-            set_goal_marker(model, data, self.region + [0, 0, 0.001])
-            target_phrase = "the target marker"
-        instruction = render_instruction(self.name, rng, obj=describe_object(obj, objects), target=target_phrase)
-        self.goal = Goal(
-            instruction,
-            {
-                "object": obj.name,
-                "target": self.target.name if self.target is not None else None,
-                "region": None if self.region is None else self.region.tolist(),
-                "tolerance_m": self.tolerance_m,
-            },
-        )
+            self.show_goal(data, self.region.point + [0, 0, 0.001])
+            where = self.region.phrase
+        values = {
+            "object": obj.name,
+            "target": self.target.name if self.target is not None else None,
+            "region": None if self.region is None else {"kind": self.region.kind, "point": self.region.point.tolist()},
+            "tolerance_m": self.tolerance_m,
+        }
+        self.goal = self.make_goal(rng, values, obj=obj_phrase, where=where)
         return self.goal
 
-    def _sample_region(self, scene: TaskScene, obj, objects, rng) -> np.ndarray:
-        """A spot on the object's surface, in reach, 15-35 cm from the object, clear of other objects."""
+    def subtasks(self) -> list[Subtask]:
+        start_z = float(self.obj.pos[2])
+        return [
+            self.subtask("grasp", lambda data: bool(data.xpos[self.obj_body][2] > start_z + 0.02)),
+            self.subtask("place", self.success),
+        ]
+
+    def _sample_region(self, scene: TaskScene, data, obj, objects, rng) -> Region:
+        """A place named by a real thing: beside another object ("to the left of the blue bowl"),
+        else a side of the surface ("on the left side of the table"); clear, in reach, and not
+        where the object already is."""
         from simfarm.tasks.push import _inside
 
         surface = scene.index.surfaces[obj.support]
+        robot = scene.spec.robot
+        ro = footprint_radius(obj)
+
+        def usable(region: Region, xy) -> bool:
+            clear = all(np.hypot(*(xy - np.asarray(o.pos[:2]))) > 0.06 + ro + footprint_radius(o) for o in objects if o is not obj)
+            far = np.hypot(*(xy - np.asarray(obj.pos[:2]))) > 0.12
+            return bool(clear and far and _inside(surface, xy, margin=0.06) and reachable(scene, (*xy, 0), margin_m=0.12)
+                        and region.contains(xy, data, ro) and not region.contains(obj.pos, data, ro))
+
+        anchors = [o for o in objects if o is not obj and o.family != obj.family and unambiguous(o, objects, robot)]
+        kinds = ("left_of", "right_of", "in_front_of", "behind", "next_to")
+        options = [(a, k) for a in anchors for k in kinds]
+        for i in rng.permutation(len(options)):
+            anchor, kind = options[int(i)]
+            phrase = refer_to(anchor, objects, rng, robot, relational=False).text
+            body = object_body(scene.model, anchor)
+            if kind == "next_to":
+                direction = ("left_of", "right_of", "in_front_of", "behind")[int(rng.integers(4))]
+                point = relation_region(direction, anchor, phrase, body, ro, robot).point
+                region = next_to_region(anchor, phrase, body, point[:2], robot)
+            else:
+                region = relation_region(kind, anchor, phrase, body, ro, robot)
+            if usable(region, region.point[:2]):
+                region.point[2] = surface.top_z
+                return region
+        furniture = next((f for f in scene.spec.furniture if f.name == scene.spec.workspace), None)
+        surface_phrase = f"the {furniture.kind.replace('_', ' ')}" if furniture else "the table"
         for _ in range(100):
             angle = rng.uniform(-np.pi, np.pi)
             xy = np.asarray(obj.pos[:2]) + rng.uniform(0.15, 0.35) * np.array([np.cos(angle), np.sin(angle)])
-            clear = all(np.hypot(*(xy - np.asarray(o.pos[:2]))) > 0.08 + max(o.size[:2]) / 2 for o in objects if o is not obj)
-            if clear and _inside(surface, xy, margin=0.06) and reachable(scene, (*xy, 0), margin_m=0.12):
-                return np.array([xy[0], xy[1], surface.top_z])
-        raise TaskError(f"pick_place: no clear, reachable target region on {scene.spec.workspace!r} after 100 tries")
+            for side in ("left", "right", "far", "near"):
+                region = side_region(side, surface, surface_phrase, robot, xy)
+                if usable(region, xy):
+                    region.point[2] = surface.top_z
+                    return region
+        raise TaskError(f"pick_place: no clear, reachable place to name on {scene.spec.workspace!r} after 100 tries")
 
     def _positions(self, data):
         if self.region is not None:
-            return data.xpos[self.obj_body], self.region
+            return data.xpos[self.obj_body], self.region.point
         return data.xpos[self.obj_body], data.xpos[self.target_body]
 
     def environment_state(self, data: mujoco.MjData) -> np.ndarray:
@@ -168,18 +214,21 @@ class PickPlace(Task):
     def target_top_z(self, data) -> float:
         """Height of the surface the object must end on: a receptacle's top, or the region's surface."""
         if self.region is not None:
-            return float(self.region[2])
+            return float(self.region.point[2])
         return float(data.xpos[self.target_body][2] + self.target_height / 2)
 
     def success(self, data: mujoco.MjData) -> bool:
         obj_pos, target_pos = self._positions(data)
         top = self.target_top_z(data)
-        xy = np.hypot(*(obj_pos[:2] - target_pos[:2]))
+        if self.region is not None:
+            on_target = self.region.contains(obj_pos[:2], data, footprint_radius(self.obj))
+        else:
+            on_target = np.hypot(*(obj_pos[:2] - target_pos[:2])) < self.tolerance_m
         above = obj_pos[2] > top - self.target_height  # inside a bowl counts
         low = obj_pos[2] < top + 2 * self.obj_half_height + 0.03
         still = np.linalg.norm(data.cvel[self.obj_body, 3:6]) < 0.05
         released = np.linalg.norm(data.site_xpos[self.tcp_site] - obj_pos) > 0.0 and self.scene.robot.gripper_opening(data) > 0.9 * grasp_width(self.obj)
-        return bool(xy < self.tolerance_m and above and low and still and released)
+        return bool(on_target and above and low and still and released)
 
     def reward(self, data: mujoco.MjData) -> float:
         if self.success(data):

@@ -1,4 +1,4 @@
-"""push: slide an object across the workspace surface into a marked target region."""
+"""push: slide an object a spoken distance in a spoken direction ("push the red can 15 cm to the left")."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import TaskError
-from simfarm.tasks.base import Goal, Task, TaskScene, set_goal_marker
+from simfarm.tasks.base import Goal, Subtask, Task, TaskScene
 from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
     Waypoint,
@@ -17,14 +17,31 @@ from simfarm.tasks.expert import (
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
-from simfarm.tasks.instructions import describe_object, render_instruction
 from simfarm.tasks.pick_place import object_body, reachable, workspace_objects
+from simfarm.tasks.refer import refer_to, unambiguous
 
 # Objects that slide rather than roll or topple when pushed low.
 PUSHABLE_FAMILIES_EXCLUDED = ("ball", "bottle")
 MAX_PUSH_HEIGHT_M = 0.14
 MAX_PUSH_STEP_M = 0.015
-DIRECTION_WORDS = ("forward", "to the left", "backward", "to the right")
+# Directions as the robot sees its workspace: (angle from its forward axis, words).
+ROBOT_DIRECTIONS = (
+    (0.0, "away from you"),
+    (np.pi / 4, "away from you and to the left"),
+    (np.pi / 2, "to the left"),
+    (3 * np.pi / 4, "toward you and to the left"),
+    (np.pi, "toward you"),
+    (-3 * np.pi / 4, "toward you and to the right"),
+    (-np.pi / 2, "to the right"),
+    (-np.pi / 4, "away from you and to the right"),
+)
+
+
+def spoken_distances(bounds, step: float) -> list[float]:
+    """Round distances in [lo, hi] in steps of `step` (what a person says: 10, 15, 20 cm)."""
+    lo, hi = float(bounds[0]), float(bounds[1])
+    values = [k * step for k in range(int(np.ceil(lo / step - 1e-9)), int(np.floor(hi / step + 1e-9)) + 1)]
+    return values or [round(lo / step) * step]
 
 
 def surface_of(scene: TaskScene, site_name: str):
@@ -61,14 +78,20 @@ class Push(Task):
         ]
         if not candidates:
             raise TaskError(f"push needs a low, non-rolling object within reach on {scene.spec.workspace!r}; found none")
-        lo, hi = self.options["push_distance_m"]
-        robot_xy = np.asarray(scene.spec.robot.pos[:2])
+        robot = scene.spec.robot
+        candidates = [o for o in candidates if unambiguous(o, objects, robot)]
+        if not candidates:
+            raise TaskError(f"push: no pushable object on {scene.spec.workspace!r} can be named unambiguously")
+        distances = spoken_distances(self.options["push_distance_m"], 0.05)
+        robot_xy = np.asarray(robot.pos[:2])
         for _ in range(50):
             obj = candidates[int(rng.integers(len(candidates)))]
             surface = surface_of(scene, obj.support)
-            angle = float(rng.uniform(-np.pi, np.pi))
+            # A direction and a distance a person would say: one of eight around the robot, in 5 cm steps.
+            k = int(rng.integers(len(ROBOT_DIRECTIONS)))
+            angle = float(robot.yaw_rad) + ROBOT_DIRECTIONS[k][0]
             direction = np.array([np.cos(angle), np.sin(angle)])
-            distance = float(rng.uniform(lo, hi))
+            distance = float(distances[int(rng.integers(len(distances)))])
             target_xy = np.asarray(obj.pos[:2]) + direction * distance
             pusher_xy = np.asarray(obj.pos[:2]) - direction * (max(obj.size[:2]) / 2 + 0.06)
             if (
@@ -87,11 +110,19 @@ class Push(Task):
         self.target = np.array([target_xy[0], target_xy[1], surface.top_z])
         self.direction = direction
         self.tcp_site = scene.robot.tcp_site_id
-        set_goal_marker(scene.model, data, self.target + [0, 0, 0.001])
-        local = _direction_word(direction, scene.spec.robot.yaw_rad)
-        instruction = render_instruction(self.name, rng, obj=describe_object(obj, objects), marker="target marker", dir=local)
-        self.goal = Goal(instruction, {"object": obj.name, "target": self.target.tolist(), "radius_m": self.options["target_radius_m"]})
+        self.show_goal(data, self.target + [0, 0, 0.001])
+        self.start_xy = np.asarray(obj.pos[:2], dtype=float)
+        values = {"object": obj.name, "target": self.target.tolist(), "radius_m": self.options["target_radius_m"]}
+        self.goal = self.make_goal(rng, values, obj=refer_to(obj, objects, rng, robot).text,
+                                   dist=f"{round(distance * 100)} cm", dir=ROBOT_DIRECTIONS[k][1])
         return self.goal
+
+    def subtasks(self) -> list[Subtask]:
+        # Behind the object once the push has moved it 1.5 cm toward the target.
+        def started(data) -> bool:
+            return bool((data.xpos[self.obj_body][:2] - self.start_xy) @ self.direction > 0.015)
+
+        return [self.subtask("reach", started), self.subtask("push", self.success)]
 
     def environment_state(self, data: mujoco.MjData) -> np.ndarray:
         obj_pos = data.xpos[self.obj_body]
@@ -142,12 +173,6 @@ def _blocked(objects, obj, start, end, clearance: float = 0.05) -> bool:
         if np.linalg.norm(start + t * seg - p) < clearance + max(other.size[:2]) / 2 + max(obj.size[:2]) / 2:
             return True
     return False
-
-
-def _direction_word(direction, robot_yaw: float) -> str:
-    angle = np.arctan2(direction[1], direction[0]) - robot_yaw
-    k = int(np.round(angle / (np.pi / 2))) % 4
-    return DIRECTION_WORDS[k]
 
 
 class PushExpert(WaypointExpert):

@@ -1,7 +1,8 @@
 """push_trolley: drive the mobile base to a trolley and push it to a target area of the room.
 
-In the spirit of DeepMind's Proc4Gem trolley task: the base's bumper does the pushing, the target
-is a marked area 1-2 m away on free floor.
+In the spirit of DeepMind's Proc4Gem trolley task: the base's bumper does the pushing, the goal a
+spoken distance (1-2 m, in half metres) in one of eight directions from the robot's starting heading
+("push the trolley about 1.5 metres to the left"), over free floor.
 """
 
 from __future__ import annotations
@@ -12,8 +13,20 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import TaskError
-from simfarm.tasks.base import Goal, Task, TaskScene, set_goal_marker
-from simfarm.tasks.instructions import render_instruction
+from simfarm.tasks.base import Goal, Subtask, Task, TaskScene
+from simfarm.tasks.push import spoken_distances
+
+# Directions from the robot's heading at the start: (angle, words).
+HEADING_DIRECTIONS = (
+    (0.0, "forward"),
+    (np.pi / 4, "forward and to the left"),
+    (np.pi / 2, "to the left"),
+    (3 * np.pi / 4, "back and to the left"),
+    (np.pi, "backward"),
+    (-3 * np.pi / 4, "back and to the right"),
+    (-np.pi / 2, "to the right"),
+    (-np.pi / 4, "forward and to the right"),
+)
 
 
 def _yaw_of(quat) -> float:
@@ -94,11 +107,12 @@ class PushTrolley(Task):
         self.trolley_half = float(max(trolley.size[:2]) / 2)
         start = data.xpos[self.trolley_body][:2].copy()
         base_clear = scene.robot_model.footprint_radius_m
-        lo, hi = self.options["push_distance_m"]
-        for _ in range(200):
-            angle = float(rng.uniform(-np.pi, np.pi))
+        # Directions from the robot's heading at the start and half-metre distances: what a person says.
+        combos = [(k, d) for k in range(len(HEADING_DIRECTIONS)) for d in spoken_distances(self.options["push_distance_m"], 0.5)]
+        for i in rng.permutation(len(combos)):
+            k, distance = combos[int(i)]
+            angle = float(scene.spec.robot.yaw_rad) + HEADING_DIRECTIONS[k][0]
             u = np.array([np.cos(angle), np.sin(angle)])
-            distance = float(rng.uniform(lo, hi))
             target = start + u * distance
             behind = start - u * (self.trolley_half + base_clear + 0.15)
             path_ok = all(
@@ -108,15 +122,19 @@ class PushTrolley(Task):
             if path_ok and free_floor(scene.spec, behind, base_clear + 0.05, ignore=(name,)):
                 break
         else:
-            raise TaskError(f"push_trolley: no free 1-2 m path for trolley {name!r} after 200 tries")
+            raise TaskError(f"push_trolley: no free path of a spoken length for trolley {name!r} in any of 8 directions")
         self.target = target
         self.start = start
-        set_goal_marker(scene.model, data, (target[0], target[1], 0.002))
-        room = next((r for r in scene.spec.rooms if _inside_polygon(target, r.polygon)), None)
-        where = f"in the {room.kind.replace('_', ' ')}" if room else ""
-        instruction = render_instruction(self.name, rng, marker="target area", trolley="trolley", where=where).strip()
-        self.goal = Goal(instruction, {"trolley": name, "target": target.tolist(), "radius_m": self.options["target_radius_m"]})
+        self.show_goal(data, (target[0], target[1], 0.002))
+        self.goal = self.make_goal(rng, {"trolley": name, "target": target.tolist(), "radius_m": self.options["target_radius_m"]},
+                                   trolley="the trolley", dist=f"{distance:g} metres", dir=HEADING_DIRECTIONS[k][1])
         return self.goal
+
+    def subtasks(self) -> list[Subtask]:
+        def moving(data) -> bool:  # the base reached the trolley once the trolley has moved 5 cm
+            return bool(np.linalg.norm(self.trolley_xy(data) - self.start) > 0.05)
+
+        return [self.subtask("reach", moving), self.subtask("push", self.success)]
 
     def trolley_xy(self, data) -> np.ndarray:
         return data.xpos[self.trolley_body][:2]

@@ -13,7 +13,7 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import TaskError
-from simfarm.tasks.base import Goal, Task, TaskScene, hide_goal_marker
+from simfarm.tasks.base import Goal, Subtask, Task, TaskScene, hide_goal_marker
 from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
     GRIPPER_OPEN,
@@ -21,20 +21,12 @@ from simfarm.tasks.expert import (
     WaypointExpert,
     top_down_rotation,
 )
-from simfarm.tasks.instructions import describe_object
+from simfarm.tasks.refer import refer_to
 from simfarm.tasks.pick_place import grasp_width, object_body, workspace_objects
 
 # The ALOHA 2 fingers open to 74 mm.
 MAX_GRASP_WIDTH_M = 0.06
 PADS = ("finger_left_pad", "finger_right_pad")
-TEMPLATES = (
-    "hand {obj} from the left arm to the right arm",
-    "pick up {obj} with the left gripper and pass it to the right gripper",
-    "transfer {obj} from the left hand to the right hand",
-    "give {obj} to the right arm",
-    "grab {obj} with the left arm and hand it over to the right arm",
-    "pass {obj} from left to right",
-)
 
 
 class TransferCube(Task):
@@ -82,9 +74,14 @@ class TransferCube(Task):
         self.pads = {arm: [model.geom(f"{prefix}{arm}/{pad}").id for pad in PADS] for arm in arms}
         self.obj_geoms = set(np.flatnonzero(model.geom_bodyid == self.obj_body).tolist())
         hide_goal_marker(model, data)
-        template = TEMPLATES[int(rng.integers(len(TEMPLATES)))]
-        self.goal = Goal(template.format(obj=describe_object(self.obj, objects)), {"object": self.obj.name})
+        self.goal = self.make_goal(rng, {"object": self.obj.name}, obj=refer_to(self.obj, objects, rng, scene.spec.robot).text)
         return self.goal
+
+    def subtasks(self) -> list[Subtask]:
+        def lifted(data) -> bool:  # by the left arm: off the table, both its pads on the block
+            return bool(data.xpos[self.obj_body][2] > self.start_z + 0.02 and self._touching(data)["left"] == 2)
+
+        return [self.subtask("grasp", lifted), self.subtask("handover", self.success)]
 
     def _touching(self, data: mujoco.MjData) -> dict[str, int]:
         """How many pads of each arm touch the object now."""
