@@ -84,7 +84,8 @@ def _validate_lerobot(ds: LeRobotReader, check_stats: bool) -> list[str]:
         return problems
 
     # data files: every row as the episode table says
-    data_features = {k: ft for k, ft in features.items() if ft["dtype"] not in ("video", "image")}
+    data_features = {k: ft for k, ft in features.items() if ft["dtype"] not in ("video", "image", "language")}
+    language = [k for k, ft in features.items() if ft["dtype"] == "language"]
     by_file: dict[tuple[int, int], list[dict]] = {}
     for ep in episodes:
         by_file.setdefault((ep["data/chunk_index"], ep["data/file_index"]), []).append(ep)
@@ -102,6 +103,7 @@ def _validate_lerobot(ds: LeRobotReader, check_stats: bool) -> list[str]:
             problems.append(f"{rel} lacks columns {absent}")
             continue
         arrays = {k: column_to_numpy(table.column(k)) for k in data_features}
+        problems += _check_language(rel, table, language, arrays, eps, fps)
         for k, ft in data_features.items():
             shape = list(ft["shape"])
             got = [1] if arrays[k].ndim == 1 else list(arrays[k].shape[1:])
@@ -185,13 +187,45 @@ def _check_videos(ds: LeRobotReader, episodes: list[dict]) -> list[str]:
     return problems
 
 
+PERSISTENT_STYLES = ("subtask", "plan", "memory", "motion", "task_aug")
+EVENT_STYLES = ("interjection", "vqa", "trace", None)
+
+
+def _check_language(rel: str, table, columns: list[str], arrays: dict, episodes: list[dict], fps: float) -> list[str]:
+    """LeRobot's language columns: styles in the right column, one persistent list per episode
+    (the same on every frame), persistent rows stamped at frame timestamps."""
+    problems = []
+    for key in columns:
+        if key not in table.column_names:
+            problems.append(f"{rel} lacks column {key}")
+            continue
+        values = table.column(key).to_pylist()
+        index = arrays["index"]
+        styles = PERSISTENT_STYLES if key == "language_persistent" else EVENT_STYLES
+        for ep in episodes:
+            sel = np.flatnonzero((index >= ep["dataset_from_index"]) & (index < ep["dataset_to_index"]))
+            rows = [values[i] for i in sel]
+            bad = sorted({str(r.get("style")) for frame in rows for r in frame or [] if r.get("style") not in styles})
+            if bad:
+                problems.append(f"{rel}: episode {ep['episode_index']} {key} has rows of style {bad}; it holds {styles}")
+            if key == "language_persistent" and rows:
+                if any(frame != rows[0] for frame in rows):
+                    problems.append(f"{rel}: episode {ep['episode_index']} language_persistent differs between frames")
+                stamps = {round(float(r["timestamp"]) * fps, 3) for r in rows[0] or []}
+                if any(abs(s - round(s)) > 1e-2 or not 0 <= s < ep["length"] for s in stamps):
+                    problems.append(f"{rel}: episode {ep['episode_index']} language_persistent rows are not at frame timestamps")
+    return problems
+
+
 def _check_stats(ds: LeRobotReader, columns: dict[str, np.ndarray]) -> list[str]:
     problems = []
     try:
         stats = ds.stats
     except DatasetError as exc:
         return [str(exc)]
-    for key in ds.info["features"]:
+    for key, ft in ds.info["features"].items():
+        if ft["dtype"] == "language":  # text rows: no statistics (as LeRobot)
+            continue
         if key not in stats:
             problems.append(f"meta/stats.json lacks feature {key!r}")
             continue

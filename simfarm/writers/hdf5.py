@@ -21,6 +21,7 @@ import numpy as np
 from simfarm.episode import Episode
 from simfarm.errors import DatasetError
 from simfarm.writers.lerobot import read_manifests
+from simfarm.writers.language import plan_of, subtask_per_frame, subtask_spans
 from simfarm.writers.shard import StagedShard, simfarm_row
 from simfarm.writers.spec import DatasetSpec
 from simfarm.writers.storage import is_local, join, resolve
@@ -66,6 +67,12 @@ class Hdf5ShardWriter(StagedShard):
             g.create_dataset("successes", data=np.asarray(episode.steps["next.success"], np.uint8))
         if "physics_state" in episode.steps:
             g.create_dataset("states", data=np.asarray(episode.steps["physics_state"], np.float64))
+        # Language per step: the subtask index of each frame into the plan (attrs), and the
+        # instruction's paraphrases, the same labels as LeRobot's language columns.
+        g.create_dataset("subtask_index", data=subtask_per_frame(episode))
+        g.attrs["plan"] = json.dumps(plan_of(episode))
+        g.attrs["subtasks"] = json.dumps(subtask_spans(episode))
+        g.attrs["paraphrases"] = json.dumps(md.get("paraphrases") or [episode.instruction or episode.task])
         # Other action representations (the canonical action.ee_delta) as robomimic's action_dict.
         extra_actions = [k for k in self.spec.features if k.startswith("action.")]
         if extra_actions:

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from simfarm.episode import Episode
 from simfarm.errors import DatasetError
 from simfarm.writers import stats as stats_mod
+from simfarm.writers.language import LANGUAGE_FEATURES, language_columns
 from simfarm.writers.shard import StagedShard, simfarm_row
 from simfarm.writers.spec import DEFAULT_FEATURES, DatasetSpec, video_key
 from simfarm.writers.storage import (
@@ -123,6 +124,8 @@ class LeRobotShardWriter(StagedShard):
             values = episode.steps[key]
             cols[key] = arrow_column(values, ft["dtype"], ft["shape"])
             ep_stats[key] = stats_mod.array_stats(values)
+        if spec.language_columns:
+            cols.update(language_columns(episode, spec.fps))
         videos = {}
         start_s = self._frames / spec.fps
         for cam in spec.cameras:
@@ -229,6 +232,8 @@ def info_features(spec: DatasetSpec) -> dict[str, Any]:
                 "has_audio": False,
             },
         }
+    if spec.language_columns:
+        features.update({k: dict(v) for k, v in LANGUAGE_FEATURES.items()})
     for k, v in DEFAULT_FEATURES.items():
         features[k] = dict(v)
     return features

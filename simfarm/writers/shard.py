@@ -62,6 +62,9 @@ def simfarm_row(episode: Episode) -> dict[str, Any]:
         "program": md.get("scene") or md.get("program"),
         "scene_hash": scene_hash_of(md),
         "success": bool(md.get("success", False)),
+        # Partial progress: subtasks done of the plan (a composite's steps, an atomic task's stages).
+        "subtasks_done": _int_or_none(md.get("subtasks_done")),
+        "subtasks_total": len(md["plan"]) if md.get("plan") else None,
         "length": episode.length,
         "peak_contact_force_n": _float_or_none(safety.get("peak_contact_force_n")) if isinstance(safety, dict) else None,
         "collisions": _int_or_none(safety.get("collisions")) if isinstance(safety, dict) else None,

@@ -54,6 +54,9 @@ class DatasetSpec:
     video_files_size_in_mb: int = 500
     hdf5_compression_level: int = 4
     hdf5_valid_fraction: float = 0.1
+    # LeRobot's language columns (subtasks, plan, paraphrases; simfarm/writers/language.py). LeRobot
+    # 0.4.x, the newest for Python 3.11, predates them and refuses datasets that have them.
+    language_columns: bool = True
 
     def __post_init__(self) -> None:
         if self.video_codec not in VIDEO_CODECS:
@@ -141,7 +144,8 @@ def validate_config(cfg: dict[str, Any]) -> None:
     kind = writer.get("kind", "lerobot")
     if kind not in (*WRITER_KINDS, "none"):
         raise ConfigError(f"writer.kind={kind!r} is unknown; accepted: {[*WRITER_KINDS, 'none']}")
-    known = {"kind", "video_codec", "crf", "gop", "preset", "encoder_threads", "chunks_size", "hdf5_compression_level", "hdf5_valid_fraction"}
+    known = {"kind", "video_codec", "crf", "gop", "preset", "encoder_threads", "chunks_size", "hdf5_compression_level",
+             "hdf5_valid_fraction", "language_columns"}
     unknown = set(writer) - known
     if unknown:
         raise ConfigError(f"writer has unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
@@ -154,6 +158,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
     gop = writer.get("gop", 2)
     if not isinstance(gop, int) or gop < 1:
         raise ConfigError(f"writer.gop={gop!r} must be an integer >= 1")
+    if "language_columns" in writer:
+        from simfarm import checks
+
+        checks.boolean("writer.language_columns", writer["language_columns"])
 
 
 def spec_options(writer_cfg: dict[str, Any]) -> dict[str, Any]:

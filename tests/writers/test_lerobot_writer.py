@@ -84,7 +84,9 @@ def test_data_columns_match_info_json(dataset):
             assert name not in table.column_names
             continue
         field = schema.field(name)
-        if ft["shape"] == [1]:
+        if ft["dtype"] == "language":  # lists of LeRobot's row structs (simfarm/writers/language.py)
+            assert field.type.value_type.names[:3] == ["role", "content", "style"]
+        elif ft["shape"] == [1]:
             assert str(field.type) == {"float32": "float", "bool": "bool", "int64": "int64"}[ft["dtype"]]
         else:
             assert field.type.list_size == ft["shape"][0]
