@@ -8,7 +8,7 @@ from simfarm.errors import ConfigError, TaskError
 from simfarm.tasks.base import Goal, Task, TaskScene
 
 # Modules of this package that hold shared pieces, not tasks.
-_NOT_TASKS = ("base", "expert", "instructions")
+_NOT_TASKS = ("base", "expert", "instructions", "refer", "regions", "composite")
 _discovered: dict[str, type[Task]] = {}
 
 
@@ -27,14 +27,23 @@ def _registry() -> dict[str, type[Task]]:
             for value in vars(module).values():
                 if isinstance(value, type) and issubclass(value, Task) and value.__module__ == module.__name__:
                     _discovered[value.name] = value
+        # Composites: YAML only (configs/task/<name>.yaml with `steps`), after the atomic tasks they use.
+        from simfarm.tasks.composite import composite_specs, make_composite_class
+
+        for name, spec in composite_specs().items():
+            _discovered[name] = make_composite_class(name, spec)
     return _discovered
 
 
 def task_names() -> tuple[str, ...]:
     """The tasks' names, today's four first (as they always listed), then the others by name."""
+    from simfarm.tasks.composite import CompositeTask
+
     first = ("pick_place", "push", "open_drawer", "push_trolley")
     names = _registry()
-    return (*[n for n in first if n in names], *sorted(n for n in names if n not in first))
+    atomic = sorted(n for n, c in names.items() if n not in first and not issubclass(c, CompositeTask))
+    composite = sorted(n for n, c in names.items() if issubclass(c, CompositeTask))
+    return (*[n for n in first if n in names], *atomic, *composite)
 
 
 def task_class(name: str) -> type[Task]:

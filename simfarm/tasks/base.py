@@ -70,7 +70,14 @@ class Task(ABC):
     # when the job holds paraphrases out, "heldout" in the paraphrase suite.
     instruction_split: str = "all"
 
+    # Set by composite tasks (simfarm.tasks.composite) on their steps: `composed` steps never change
+    # the scene's initial state in reset (a close_drawer step finds the drawer as earlier steps left
+    # it); `bindings` name the thing a goal value must be, `exclusions` things it must not be.
+    composed: bool = False
+
     def __init__(self, config: dict[str, Any] | None = None):
+        self.bindings: dict[str, Any] = {}
+        self.exclusions: dict[str, set] = {}
         config = dict(config or {})
         config.pop("name", None)
         self.max_steps = int(config.pop("max_steps", 120))
@@ -124,6 +131,21 @@ class Task(ABC):
         if self.goal is None:
             raise TaskError(f"task {self.name}: reset() must run before the instruction is read")
         return self.goal.instruction
+
+    def choose(self, rng: np.random.Generator, candidates: list, key: str, name_of: Callable[[Any], Any] = lambda c: c.name):
+        """The goal's `key` thing among `candidates`: the bound one in a composite, else one drawn
+        with `rng` (one draw, as a plain `candidates[rng.integers(n)]`) among those not excluded."""
+        if key in self.bindings:
+            bound = self.bindings[key]
+            found = [c for c in candidates if name_of(c) == bound]
+            if not found:
+                raise TaskError(f"task {self.name}: the {key} {bound!r} an earlier step chose is not usable here")
+            return found[0]
+        excluded = self.exclusions.get(key, set())
+        pool = [c for c in candidates if name_of(c) not in excluded]
+        if not pool:
+            raise TaskError(f"task {self.name}: no {key} left to choose (the others are taken by earlier steps)")
+        return pool[int(rng.integers(len(pool)))]
 
     # -- language (templates in simfarm/tasks/templates/<templates>.yaml) ------------------------
 

@@ -56,7 +56,15 @@ def expand(template: str) -> list[str]:
 
 
 def template_path(name: str) -> Path:
-    return TEMPLATES_DIR / f"{name}.yaml"
+    """simfarm/tasks/templates/<name>.yaml; a composite's forms sit in its configs/task YAML."""
+    path = TEMPLATES_DIR / f"{name}.yaml"
+    if not path.exists():
+        from simfarm.paths import configs_dir
+
+        composite = configs_dir() / "task" / f"{name}.yaml"
+        if composite.exists() and "instructions:" in composite.read_text():
+            return composite
+    return path
 
 
 @lru_cache(maxsize=None)

@@ -66,7 +66,7 @@ class OpenDrawer(Task):
         reachable = [n for n in ordered if self._reachable(scene, data.site_xpos[drawers[n].handle_site_id])]
         if not reachable:
             raise TaskError(f"open_drawer: no drawer handle of {cabinet!r} is within the robot's reach")
-        name = reachable[int(rng.integers(len(reachable)))]
+        name = self.choose(rng, reachable, "drawer", lambda n: n)
         info = drawers[name]
         self.drawer = info
         self.qpos_adr = int(model.jnt_qposadr[info.joint_id])

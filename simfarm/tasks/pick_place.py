@@ -117,7 +117,7 @@ class PickPlace(Task):
         nameable = [(o, refs) for o in pickable if (refs := unambiguous(o, objects, robot))]
         if not nameable:
             raise TaskError(f"pick_place: no graspable object on {scene.spec.workspace!r} can be named unambiguously")
-        obj, _ = nameable[int(rng.integers(len(nameable)))]
+        obj, _ = self.choose(rng, nameable, "object", lambda c: c[0].name)
         obj_phrase = refer_to(obj, objects, rng, robot).text
         self.obj = obj
         self.obj_body = object_body(model, obj)
@@ -126,7 +126,7 @@ class PickPlace(Task):
         receptacles = [r for r in receptacles if unambiguous(r, objects, robot)]
         self.region = None
         if receptacles and mode != "region":
-            target = receptacles[int(rng.integers(len(receptacles)))]
+            target = self.choose(rng, receptacles, "target")
             self.target = target
             self.target_body = object_body(model, target)
             self.target_height = float(target.size[2])

@@ -85,7 +85,7 @@ class Push(Task):
         distances = spoken_distances(self.options["push_distance_m"], 0.05)
         robot_xy = np.asarray(robot.pos[:2])
         for _ in range(50):
-            obj = candidates[int(rng.integers(len(candidates)))]
+            obj = self.choose(rng, candidates, "object")
             surface = surface_of(scene, obj.support)
             # A direction and a distance a person would say: one of eight around the robot, in 5 cm steps.
             k = int(rng.integers(len(ROBOT_DIRECTIONS)))
