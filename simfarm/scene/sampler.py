@@ -51,6 +51,8 @@ class SceneRequest:
     min_workspace_objects: int = 0
     need_receptacle: bool = False
     trolley_clearance_m: float = TROLLEY_CLEARANCE_M
+    # (family, colour) pairs the scene must not contain (a benchmark suite's held-out objects).
+    exclude_objects: frozenset = frozenset()
 
     def __post_init__(self):
         if self.workspace not in (None, *WORKSPACE_KINDS):
@@ -106,7 +108,7 @@ def sample_scene(
     """Sample a scene of `program` using only `rng`; SceneError names the constraint that could not be met."""
     request = request or SceneRequest()
     prog = program if isinstance(program, RoomProgram) else load_program(program)
-    catalog = load_catalog()
+    catalog = _without_objects(load_catalog(), request.exclude_objects)
     info = robot_info(robot)
     if info.arms > 1:
         raise SceneError(f"robot {info.name!r} has two arms facing each other across its own table: room programs do "
@@ -130,6 +132,20 @@ def sample_scene(
         f"cannot sample a {prog.name!r} scene for robot {info.name!r} with {request} after {MAX_ATTEMPTS} attempts; "
         f"unmet constraint: {worst}"
     )
+
+
+def _without_objects(catalog: Catalog, pairs) -> Catalog:
+    """The catalog without the colours of `pairs` ((family, colour)): its objects are never drawn.
+    With no pairs, the catalog itself (scenes stay byte-identical)."""
+    if not pairs:
+        return catalog
+    families = {}
+    for name, fam in catalog.families.items():
+        colors = tuple(c for c in fam.colors if (name, c) not in pairs)
+        if not colors:
+            raise SceneError(f"every colour of object family {name!r} is excluded; a scene could not hold one")
+        families[name] = dataclasses.replace(fam, colors=colors)
+    return dataclasses.replace(catalog, families=families)
 
 
 def _seed_of(rng: np.random.Generator) -> tuple[int, ...]:
