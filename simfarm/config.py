@@ -240,6 +240,7 @@ def _component_checks() -> list[Callable[[dict], None]]:
         "simfarm.policies",
         "simfarm.writers",
         "simfarm.envs",
+        "simfarm.suites",
     ):
         try:
             module = __import__(module_name, fromlist=["validate_config"])

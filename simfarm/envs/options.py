@@ -84,6 +84,17 @@ def check_env_options(values: Mapping[str, Any]) -> dict[str, Any]:
         out["scene_resample_every"] = checks.integer("scene_resample_every", values["scene_resample_every"], 1)
     if "pretty" in values:
         out["pretty"] = checks.boolean("pretty", values["pretty"])
+    for key in ("holdout", "suite"):
+        if values.get(key) is not None:
+            from simfarm.suites import load_suite, suite_names
+
+            if not isinstance(values[key], str):
+                raise ConfigError(f"{key}: must be a suite name ({', '.join(suite_names())}), got {values[key]!r}")
+            try:
+                load_suite(values[key])
+            except ConfigError as exc:
+                raise ConfigError(f"{key}: {exc}") from exc
+            out[key] = values[key]
     if "render_goal_markers" in values:
         out["render_goal_markers"] = checks.boolean("render_goal_markers", values["render_goal_markers"])
     if "split" in values:

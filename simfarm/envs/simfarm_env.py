@@ -30,6 +30,9 @@ from simfarm.tasks.base import TaskScene
 # A sampled scene the task cannot use (nothing graspable in reach, no free path...) is redrawn from
 # the same scene stream up to this many times before the episode fails.
 MAX_SCENE_ATTEMPTS = 20
+# The split whose task streams the `goal` suite draws (generation uses train, evaluation test).
+GOAL_SUITE_SPLIT = "valid"
+GOAL_SUITE_DRAWS = 10
 
 
 @dataclass
@@ -50,6 +53,8 @@ class EnvConfig:
     pretty: bool = False
     split: str = "train"
     render_goal_markers: bool = False  # show goal regions to the cameras (a cue no real scene has)
+    holdout: str | None = None  # a suite whose held-out objects, forms and robots this env never uses
+    suite: str | None = None  # a suite whose held-out objects and forms this env's goals use
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -70,6 +75,8 @@ class EnvConfig:
             pretty=bool(cfg.get("pretty", False)),
             split=cfg.get("split", "train"),
             render_goal_markers=bool(cfg.get("render_goal_markers", False)),
+            holdout=cfg.get("holdout"),
+            suite=cfg.get("suite"),
         )
 
 
@@ -123,6 +130,13 @@ class SimfarmEnv(gym.Env):
         robot_cfg = {"name": config.robot} if isinstance(config.robot, str) else dict(config.robot)
         self.robot = make_robot(robot_cfg.pop("name"), **robot_cfg)
         self.task.check_robot(self.robot)
+        from simfarm.suites import holdout_for
+
+        self.holdout = holdout_for(config.holdout, config.suite)
+        if self.holdout is not None:
+            self.holdout.check_robot([self.robot.name])
+            self.task.instruction_split = self.holdout.instruction_split
+            self.task.object_filter = self.holdout.object_allowed
         if config.cameras is None:
             config.cameras = default_cameras(self.robot)
         self.scene_source = resolve_scene_source(config.scene)
@@ -174,11 +188,15 @@ class SimfarmEnv(gym.Env):
             # to the episode that happens to build it first.
             scene_rng = scene_rng_for(seeds.seed, seeds.index // self.config.scene_resample_every, seeds.split)
             request = self.task.scene_request(self.task.options)
+            if self.holdout is not None and self.holdout.role == "exclude" and self.holdout.suite.objects:
+                request = dataclasses.replace(request, exclude_objects=self.holdout.suite.objects)
             for _ in range(attempt + 1):
                 spec = self.scene_source.sample(scene_rng, robot=self.robot, request=request)
                 spec, self._spec_randomization = randomize_scene_spec(spec, self.preset, scene_rng)
             # A scene the task cannot use is rejected before it costs a build (TaskError: next draw).
             self.task.check_scene(TaskScene(None, None, spec, None, self.robot))
+            if self.holdout is not None:
+                self.holdout.check_scene(spec)
         else:
             spec, self._spec_randomization = scene_spec, {}
         built = build_scene(spec)
@@ -269,7 +287,10 @@ class SimfarmEnv(gym.Env):
             try:
                 scene = TaskScene(self.model, self._built.index, self._built.spec, self.handle, self.robot,
                                   show_goal_markers=self.config.render_goal_markers)
-                self.task.reset(scene, self.data, seeds.task)
+                if self.holdout is not None and self.holdout.role == "only" and self.holdout.suite.goals:
+                    self._reset_other_goal(scene, seeds)
+                else:
+                    self.task.reset(scene, self.data, seeds.task)
                 break
             except TaskError as exc:
                 if not redraw or attempt == MAX_SCENE_ATTEMPTS - 1:
@@ -277,6 +298,18 @@ class SimfarmEnv(gym.Env):
         forward_all(self.model, self.data)
 
         return seeds, applied, attempt
+
+    def _reset_other_goal(self, scene: TaskScene, seeds) -> None:
+        """The goal suite: the goal this scene has in training, avoided, drawn from a stream no
+        generation job uses (GOAL_SUITE_SPLIT)."""
+        self.task.reset(scene, self.data, seeds.task)
+        training_goal = self.task.goal.values
+        rng = episode_seeds(seeds.seed, seeds.index, GOAL_SUITE_SPLIT).task
+        for _ in range(GOAL_SUITE_DRAWS):
+            self.task.reset(scene, self.data, rng)
+            if self.task.goal.values != training_goal:
+                return
+        raise TaskError(f"the goal suite: this scene offers task {self.task.name!r} no goal but its training one")
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start an episode.

@@ -46,6 +46,8 @@ def expand_sweep(c: dict[str, Any]) -> list[dict[str, Any]]:
     """
     from simfarm.config import compose
 
+    if c.get("suite"):
+        return suite_combos(c)
     axes = {"task": c.get("tasks"), "scene": c.get("scenes"), "randomization": c.get("randomizations")}
     swept = {group: values for group, values in axes.items() if values}
     if not swept:
@@ -55,6 +57,34 @@ def expand_sweep(c: dict[str, Any]) -> list[dict[str, Any]]:
         sub = dict(c)
         for group, value in zip(swept, values, strict=True):
             sub[group] = to_dict(compose("generate", [f"{group}={value}"]))[group]
+        combos.append(sub)
+    return combos
+
+
+def suite_combos(c: dict[str, Any]) -> list[dict[str, Any]]:
+    """One job config per entry of the suite named by `suite` (configs/suites/NAME.yaml).
+
+    Entries set task, scene, randomization, robot and episodes; the rest comes from the eval config.
+    The goal suite runs on training's scenes (split train) with goals from a held-out stream.
+    """
+    from simfarm.config import compose
+    from simfarm.suites import load_suite
+
+    if c.get("tasks") or c.get("scenes") or c.get("randomizations"):
+        raise ConfigError(f"suite={c['suite']}: a suite names its own tasks, scenes and presets; drop tasks/scenes/randomizations")
+    suite = load_suite(str(c["suite"]))
+    combos = []
+    for entry in suite.entries:
+        overrides = [f"{group}={entry[group]}" for group in ("task", "scene", "randomization", "robot") if entry.get(group)]
+        composed = to_dict(compose("generate", overrides))
+        sub = dict(c)
+        for group in ("task", "scene", "randomization", "robot"):
+            if entry.get(group):
+                sub[group] = composed[group]
+        if entry.get("episodes"):
+            sub["episodes"] = int(entry["episodes"])
+        if suite.goals:
+            sub["split"] = "train"
         combos.append(sub)
     return combos
 
@@ -171,13 +201,14 @@ def run_eval(cfg, show_progress: bool = True) -> dict[str, Any]:
     from simfarm.writers.storage import resolve
 
     c = to_dict(cfg)
-    if c.get("split") == "train":
+    if c.get("split") == "train" and not c.get("suite"):
         log.warning("eval with split=train reuses the seeds of generation jobs: results are not held out")
     if "://" in str(c["output"]):
         raise ConfigError(f"output: eval writes a local folder (report, plots, videos), got the URL {c['output']!r}")
     combos = expand_sweep(c)
     for combo in combos:
-        validate({k: v for k, v in combo.items() if k not in EVAL_ONLY_KEYS and k != "writer"})
+        # `suite` (checked by expand_sweep) reaches the workers' envs, not the generation keys.
+        validate({k: v for k, v in combo.items() if k not in EVAL_ONLY_KEYS and k not in ("writer", "suite")})
     total = sum(int(combo["episodes"]) for combo in combos)
     if total > MAX_EVAL_EPISODES:
         raise ConfigError(

@@ -78,6 +78,8 @@ class Task(ABC):
     def __init__(self, config: dict[str, Any] | None = None):
         self.bindings: dict[str, Any] = {}
         self.exclusions: dict[str, set] = {}
+        # Which scene objects may be the goal object (simfarm.suites: held-out objects); None: any.
+        self.object_filter: Callable[[Any], bool] | None = None
         config = dict(config or {})
         config.pop("name", None)
         self.max_steps = int(config.pop("max_steps", 120))
@@ -143,6 +145,9 @@ class Task(ABC):
             return found[0]
         excluded = self.exclusions.get(key, set())
         pool = [c for c in candidates if name_of(c) not in excluded]
+        if key == "object" and self.object_filter is not None and self.scene is not None:
+            by_name = {o.name: o for o in self.scene.spec.objects}
+            pool = [c for c in pool if name_of(c) in by_name and self.object_filter(by_name[name_of(c)])]
         if not pool:
             raise TaskError(f"task {self.name}: no {key} left to choose (the others are taken by earlier steps)")
         return pool[int(rng.integers(len(pool)))]

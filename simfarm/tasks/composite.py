@@ -143,6 +143,7 @@ class CompositeTask(Task):
                 if not bind:
                     step.exclusions.setdefault("object", set()).add(variables[var])
             step.instruction_split = self.instruction_split
+            step.object_filter = self.object_filter
             try:
                 goal = step.reset(scene, data, rng)
             except TaskError as exc:
