@@ -44,8 +44,32 @@ def _tasks(as_json: bool) -> list:
                 continue
             able.append(robot_name)
         rows.append({"name": name, "robots": able, "default_robot": cls.default_robot, "default_scene": cls.default_scene,
-                     "control_mode": cls.default_control_mode})
+                     "control_mode": cls.default_control_mode, **_task_language(name, cls)})
     return rows
+
+
+def _task_language(name: str, cls) -> dict:
+    """Scenes a task can appear in, its subtask steps and instruction forms (and a composite's steps)."""
+    from simfarm.scene.catalog import available_programs, load_program
+    from simfarm.tasks import task_defaults
+    from simfarm.tasks.composite import CompositeTask
+    from simfarm.tasks.instructions import _load, instruction_forms
+
+    try:
+        kind = cls.scene_request(task_defaults(name)).workspace or "surface"
+    except Exception:  # noqa: BLE001 - a composite of steps needing different workspaces
+        kind = None
+    scenes = [p for p in available_programs() if kind in load_program(p).workspace]
+    if kind == "surface":
+        scenes.append("tabletop")
+    if cls.bimanual:  # two arms across their own table: the tabletop scene only (room programs refuse them)
+        scenes = ["tabletop"]
+    composite = issubclass(cls, CompositeTask)
+    steps = [s["task"] for s in cls.steps_spec] if composite else []
+    subtasks = ([f"{step}.{key}" for step in steps for key in (_load(step).get("subtasks") or {"task": None})]
+                if composite else list(_load(name).get("subtasks") or {"task": None}))
+    return {"scenes": scenes, "subtasks": subtasks, "instruction_forms": len(instruction_forms(name)),
+            "composite": composite, **({"steps": steps} if composite else {})}
 
 
 def _scenes(as_json: bool) -> list:
