@@ -22,7 +22,7 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import SceneError
-from simfarm.scene.furniture import add_furniture
+from simfarm.scene.furniture import PRESS_FRACTION, add_furniture, button_name
 from simfarm.scene.objects import add_object
 from simfarm.scene.robot_info import make_robot_object
 from simfarm.scene.spec import SceneSpec, Wall
@@ -67,6 +67,22 @@ class JointIds:
     handle_site_id: int
 
 
+@dataclass(frozen=True)
+class ButtonIds:
+    """A push button: its cap body, slide joint (q = depth pressed, 0 at rest), the cap's top site,
+    and the depth at which a press registers (PRESS_FRACTION of the travel)."""
+
+    body_id: int
+    joint_id: int
+    qpos_adr: int
+    dof_adr: int
+    range: tuple[float, float]
+    top_site_id: int
+    press_depth_m: float
+    furniture: str
+    spec: dict  # the button's entry in its furniture's params (pos, shape, color, diameter_m, travel_m)
+
+
 @dataclass
 class SceneIndex:
     objects: dict[str, ObjectIds] = field(default_factory=dict)  # by object name (no prefix)
@@ -74,6 +90,7 @@ class SceneIndex:
     drawers: dict[str, JointIds] = field(default_factory=dict)  # by body name "furn/<cab>/drawer_<k>"
     doors: dict[str, JointIds] = field(default_factory=dict)  # by body name "furn/<cab>/door"
     trolleys: dict[str, JointIds] = field(default_factory=dict)  # by body name "furn/<trolley>"
+    buttons: dict[str, ButtonIds] = field(default_factory=dict)  # by body name "fixture/<piece>/button_<k>"
     cameras: dict[str, int] = field(default_factory=dict)
     lights: dict[str, int] = field(default_factory=dict)
     furniture_geom_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
@@ -230,6 +247,8 @@ def _index(model: mujoco.MjModel, spec: SceneSpec) -> SceneIndex:
             idx.doors[f"furn/{f.name}/door"] = _joint_ids(model, f"furn/{f.name}/door", "hinge")
         if f.kind == "trolley":
             idx.trolleys[f"furn/{f.name}"] = _joint_ids(model, f"furn/{f.name}", "free")
+        for k, button in enumerate(f.params.get("buttons") or ()):
+            idx.buttons[button_name(f, k)] = _button_ids(model, button_name(f, k), f.name, button)
     idx.cameras = {c.name: mujoco.mj_name2id(model, obj_t.mjOBJ_CAMERA, c.name) for c in spec.cameras}
     idx.lights = {li.name: mujoco.mj_name2id(model, obj_t.mjOBJ_LIGHT, li.name) for li in spec.lights}
     idx.furniture_geom_ids = np.array([g for g in range(model.ngeom) if body_names[g].startswith("furn/")], dtype=int)
@@ -251,6 +270,18 @@ def _joint_ids(model, body_name: str, joint_suffix: str) -> JointIds:
         raise SceneError(f"built scene lacks {body_name!r} or its joint/handle (ids {body}, {joint}, {site})")
     rng = tuple(float(v) for v in model.jnt_range[joint])
     return JointIds(body, joint, int(model.jnt_qposadr[joint]), int(model.jnt_dofadr[joint]), rng, site)
+
+
+def _button_ids(model, name: str, furniture: str, button: dict) -> ButtonIds:
+    obj_t = mujoco.mjtObj
+    body = mujoco.mj_name2id(model, obj_t.mjOBJ_BODY, f"{name}/cap")
+    joint = mujoco.mj_name2id(model, obj_t.mjOBJ_JOINT, f"{name}/press")
+    site = mujoco.mj_name2id(model, obj_t.mjOBJ_SITE, f"{name}/top")
+    if min(body, joint, site) < 0:
+        raise SceneError(f"built scene lacks button {name!r}'s cap, press joint or top site (ids {body}, {joint}, {site})")
+    lo, hi = (float(v) for v in model.jnt_range[joint])
+    return ButtonIds(body, joint, int(model.jnt_qposadr[joint]), int(model.jnt_dofadr[joint]), (lo, hi), site,
+                     lo + PRESS_FRACTION * (hi - lo), furniture, button)
 
 
 def export_mjcf(built: BuiltScene, path: str | Path) -> Path:

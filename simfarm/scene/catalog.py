@@ -6,7 +6,7 @@ what was expected. Adding a room type needs only a new YAML file under procgen/r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,12 @@ from simfarm.paths import procgen_dir
 from simfarm.scene.schema import Checker, load_yaml
 
 FURNITURE_KINDS = ("table", "counter", "shelf", "cabinet", "chair", "sofa", "workbench", "trolley")
+# Fixtures furniture.yaml may describe beside the kinds, and the room-program key that places them.
+FIXTURE_KINDS = ("button",)
+PROGRAM_FIXTURES = {"buttons": "button"}
 MATERIAL_ROLES = ("wood", "paint", "stone", "metal", "fabric", "rubber")
 PLACEMENTS = ("wall", "corner", "center")
-WORKSPACE_KINDS = ("surface", "drawer", "trolley")
+WORKSPACE_KINDS = ("surface", "drawer", "trolley", "shelf")
 TEXTURE_BUILTINS = ("checker", "gradient", "flat")
 TEXTURE_MARKS = ("none", "edge", "cross", "random")
 # The dimension names each object family's size_m must give (shape code in objects.py).
@@ -46,6 +49,17 @@ class FurnitureKind:
     front_clearance_m: float
     materials: dict[str, str]  # part role -> style role
     extra: dict[str, Any]  # shelves, drawers, door
+
+
+@dataclass(frozen=True)
+class ButtonKind:
+    """Push buttons (furniture.yaml `button`): which tops carry them and what they look like."""
+
+    mounted_on: tuple[str, ...]  # furniture kinds whose top may carry buttons
+    cap_diameter_m: tuple[float, float]
+    travel_m: tuple[float, float]
+    shapes: tuple[str, ...]  # round | square
+    colors: tuple[str, ...]  # names in objects.yaml `colors`
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,8 @@ class RoomProgram:
     workspace: dict[str, tuple[str, ...]]
     furniture: tuple[FurnitureRule, ...]
     objects: tuple[ObjectRule, ...]
+    # Fixtures per piece, e.g. {"buttons": (0, 2)}; empty: none (the scene's draws are unchanged).
+    fixtures: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,7 @@ class Catalog:
     families: dict[str, ObjectFamily]
     colors: dict[str, tuple[float, float, float]]
     palettes: dict[str, Palette]
+    button: ButtonKind | None = None
 
 
 def available_programs() -> tuple[str, ...]:
@@ -128,10 +145,13 @@ def available_programs() -> tuple[str, ...]:
 def load_catalog() -> Catalog:
     """Furniture, object and style catalogs from procgen/ (validated, cached)."""
     root = procgen_dir()
+    furniture = _parse_furniture(root / "furniture.yaml")
+    objects = _parse_objects(root / "objects.yaml")
     return Catalog(
-        furniture=_parse_furniture(root / "furniture.yaml"),
-        **_parse_objects(root / "objects.yaml"),
+        furniture=furniture,
+        **objects,
         palettes=_parse_styles(root / "styles.yaml"),
+        button=_parse_button(root / "furniture.yaml", furniture, objects["colors"]),
     )
 
 
@@ -155,8 +175,8 @@ def _load_program_file(path: str) -> RoomProgram:
 def parse_program(data: Any, path: str, catalog: Catalog) -> RoomProgram:
     """Validate a parsed room program against the catalogs."""
     c = Checker(path)
-    top = {"name", "rooms", "doorway", "styles", "lights", "workspace", "furniture", "objects"}
-    c.mapping(data, "", allowed=top, required=top - {"doorway"})
+    top = {"name", "rooms", "doorway", "styles", "lights", "workspace", "furniture", "objects", "fixtures"}
+    c.mapping(data, "", allowed=top, required=top - {"doorway", "fixtures"})
     if not isinstance(data["name"], str) or not data["name"]:
         raise c.fail("name", "a non-empty string", data["name"])
     rooms = c.mapping(data["rooms"], "rooms", {"count", "width_m", "depth_m", "wall_height_m", "wall_thickness_m"},
@@ -209,19 +229,26 @@ def parse_program(data: Any, path: str, catalog: Catalog) -> RoomProgram:
                 count=c.range(rule["count"], f"{key}.count", 0, 200, integer=True),
             )
         )
+    fixtures = {}
+    for key, value in c.mapping(data.get("fixtures", {}), "fixtures", set(PROGRAM_FIXTURES)).items():
+        if getattr(catalog, PROGRAM_FIXTURES[key], None) is None:
+            raise c.fail(f"fixtures.{key}", f"a `{PROGRAM_FIXTURES[key]}` entry in furniture.yaml", value)
+        fixtures[key] = c.range(value, f"fixtures.{key}", 0, 8, integer=True)
     return RoomProgram(
         name=data["name"], path=path, room_count=count, width_m=width, depth_m=depth, wall_height_m=wall_h,
         wall_thickness_m=thick, doorway_width_m=door_w, doorway_height_m=door_h, styles=styles,
         lights_per_room=per_room, light_intensity=intensity, workspace=workspace,
-        furniture=tuple(furniture), objects=tuple(objects),
+        furniture=tuple(furniture), objects=tuple(objects), fixtures=fixtures,
     )
 
 
 def _parse_furniture(path: Path) -> dict[str, FurnitureKind]:
     data, c = load_yaml(path), Checker(path)
-    c.mapping(data, "", allowed=set(FURNITURE_KINDS))
+    c.mapping(data, "", allowed=set(FURNITURE_KINDS) | set(FIXTURE_KINDS))
     out = {}
     for kind, entry in data.items():
+        if kind in FIXTURE_KINDS:
+            continue
         c.mapping(entry, kind, {"size_m", "support", "front_clearance_m", "materials", "shelves", "drawers", "door"},
                   {"size_m", "support", "materials"})
         size = c.mapping(entry["size_m"], f"{kind}.size_m", {"depth", "width", "height"}, {"depth", "width", "height"})
@@ -244,6 +271,24 @@ def _parse_furniture(path: Path) -> dict[str, FurnitureKind]:
             extra=extra,
         )
     return out
+
+
+def _parse_button(path: Path, furniture: dict[str, FurnitureKind], colors: dict) -> ButtonKind | None:
+    entry, c = load_yaml(path).get("button"), Checker(path)
+    if entry is None:
+        return None
+    keys = {"mounted_on", "cap_diameter_m", "travel_m", "shapes", "colors"}
+    c.mapping(entry, "button", keys, keys)
+    mounted = c.string_list(entry["mounted_on"], "button.mounted_on", ("table", "counter", "workbench"))
+    for kind in mounted:
+        c.choice(kind, "button.mounted_on", furniture)
+    return ButtonKind(
+        mounted_on=mounted,
+        cap_diameter_m=c.range(entry["cap_diameter_m"], "button.cap_diameter_m", 0.01, 0.1),
+        travel_m=c.range(entry["travel_m"], "button.travel_m", 0.002, 0.02),
+        shapes=c.string_list(entry["shapes"], "button.shapes", ("round", "square")),
+        colors=c.string_list(entry["colors"], "button.colors", colors),
+    )
 
 
 def _parse_objects(path: Path) -> dict[str, Any]:

@@ -7,6 +7,8 @@ objects on are exactly the tops the builder makes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from typing import Any
 
@@ -14,6 +16,7 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import SceneError
+from simfarm.scene.catalog import load_catalog
 from simfarm.scene.spec import Furniture, Surface
 
 PANEL_M = 0.02  # carcass panel thickness
@@ -22,9 +25,38 @@ DRAWER_HEIGHT_M = 0.15
 TABLE_TOP_M = 0.04
 OPEN_CLEARANCE_M = 10.0  # "nothing above" for open tops
 
+# Push buttons (`params["buttons"]` of tables, counters, workbenches): a dark housing on the top and
+# a coloured cap on a spring-loaded slide joint that pops back. The cap floats `travel + BUTTON_GAP_M`
+# above the housing, so it never touches the housing (its joint limit stops it first); a stem that
+# collides with nothing closes the gap for the camera.
+BUTTON_HOUSING_M = 0.012  # housing height
+BUTTON_RIM_M = 0.008  # housing wider than the cap by this, all round
+BUTTON_CAP_M = 0.01  # cap height
+BUTTON_GAP_M = 0.001  # cap bottom above the housing at full travel
+# The cap's weight is compensated (gravcomp) and the spring rests at the top of travel, so the cap
+# sits exactly at q = 0 with no force on its stop; a press needs ~2 N at PRESS_FRACTION, 3 N at the stop.
+BUTTON_STIFFNESS_N_M = 600.0
+# The mechanism's inertia (armature) makes the stops firm: MuJoCo's constraint stiffness scales with
+# the inertia it acts on, and a 10 g cap alone would sink centimetres past its stop under a hard push.
+BUTTON_ARMATURE = 0.05  # kg
+BUTTON_DAMPING = 6.0  # N s/m: about half of critical with the cap's mass and armature
+BUTTON_SOLREF = (0.004, 1.0)  # stiffer stops than MuJoCo's default (0.02 s): two timesteps
+BUTTON_SPACING_M = 0.1  # between two buttons' centres
+BUTTON_EDGE_M = 0.05  # housing edge to the top's edge
+BUTTON_KEEPOUT_M = 0.05  # objects are placed this much clear of a button's housing (room for fingers)
+PRESS_FRACTION = 0.7  # a press registers when the cap passes this fraction of its travel
+HOUSING_RGBA = (0.12, 0.12, 0.13, 1.0)
 
-def furniture_params(kind: str, size: tuple[float, float, float], rng: np.random.Generator, extra: dict[str, Any]) -> dict[str, Any]:
-    """Sample the kind-specific structure (shelf count, drawers, door) into JSON-able params."""
+
+def furniture_params(kind: str, size: tuple[float, float, float], rng: np.random.Generator, extra: dict[str, Any],
+                     buttons: tuple[Any, tuple[int, int]] | None = None) -> dict[str, Any]:
+    """Sample the kind-specific structure (shelf count, drawers, door) into JSON-able params.
+
+    `buttons` is (the catalog's ButtonKind, [min, max] per piece) when the room program places
+    push buttons (`fixtures: {buttons: ...}`); they are drawn from a stream forked off `rng`
+    without advancing it, so every other draw of the scene is the same as without buttons, and a
+    piece that gets none has the same params as before.
+    """
     depth, width, height = size
     params: dict[str, Any] = {}
     if kind == "shelf":
@@ -40,7 +72,76 @@ def furniture_params(kind: str, size: tuple[float, float, float], rng: np.random
         params["travel_m"] = round(0.75 * (depth - 2 * PANEL_M), 4)
     elif kind == "trolley":
         params["caster_radius_m"] = 0.04
+    if buttons is not None and kind in buttons[0].mounted_on:
+        placed = sample_buttons(size, _fork(rng), buttons[0], buttons[1])
+        if placed:
+            params["buttons"] = placed
     return params
+
+
+def _fork(rng: np.random.Generator) -> np.random.Generator:
+    """A generator seeded from `rng`'s current state; `rng` itself is left untouched."""
+    state = json.dumps(rng.bit_generator.state, sort_keys=True, default=repr)
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(state.encode()).digest()[:16], "little"))
+
+
+def sample_buttons(size: tuple[float, float, float], rng: np.random.Generator, kind: Any, count: tuple[int, int]) -> list[dict[str, Any]]:
+    """Push buttons on a top of `size`: local xy of each centre, shape, colour, cap diameter, travel.
+
+    Buttons keep BUTTON_EDGE_M from the top's edges and BUTTON_SPACING_M between centres; one that
+    does not fit after a few tries is left out.
+    """
+    colors = load_catalog().colors
+    d, w, _ = size
+    n = int(rng.integers(count[0], count[1] + 1))
+    out: list[dict[str, Any]] = []
+    for _ in range(n):
+        diameter = round(float(rng.uniform(*kind.cap_diameter_m)), 4)
+        travel = round(float(rng.uniform(*kind.travel_m)), 4)
+        shape = kind.shapes[int(rng.integers(len(kind.shapes)))]
+        color = kind.colors[int(rng.integers(len(kind.colors)))]
+        half = diameter / 2 + BUTTON_RIM_M
+        hx, hy = d / 2 - BUTTON_EDGE_M - half, w / 2 - BUTTON_EDGE_M - half
+        if hx <= 0 or hy <= 0:
+            break
+        for _ in range(20):
+            xy = (round(float(rng.uniform(-hx, hx)), 4), round(float(rng.uniform(-hy, hy)), 4))
+            if all(math.dist(xy, b["pos"]) >= BUTTON_SPACING_M for b in out):
+                out.append({"pos": list(xy), "shape": shape, "color": color, "rgba": [*colors[color], 1.0],
+                            "diameter_m": diameter, "travel_m": travel})
+                break
+    return out
+
+
+def button_name(f: Furniture, k: int) -> str:
+    """Body name of button `k` of piece `f` (its cap is `<name>/cap`, slide `<name>/press`, site `<name>/top`).
+
+    Not under `furn/`: a button keeps its own colour when furniture colours are randomized (tasks say
+    "the red button"), and touching it is no collision with the furniture.
+    """
+    return f"fixture/{f.name}/button_{k}"
+
+
+def button_footprint_radius(button: dict[str, Any]) -> float:
+    """Radius of the circle around a button's housing (a square housing's half diagonal)."""
+    half = float(button["diameter_m"]) / 2 + BUTTON_RIM_M
+    return half * math.sqrt(2) if button["shape"] == "square" else half
+
+
+def fixture_keepouts(f: Furniture) -> dict[str, list[tuple[float, float, float]]]:
+    """Discs objects must not overlap, per support site: (x, y, radius) in the surface's frame."""
+    buttons = f.params.get("buttons") or []
+    if not buttons or not f.surfaces:
+        return {}
+    top = max(range(len(f.surfaces)), key=lambda k: f.surfaces[k].center[2])
+    cx, cy, _ = f.surfaces[top].center
+    spots = [(float(b["pos"][0]) - cx, float(b["pos"][1]) - cy, button_footprint_radius(b) + BUTTON_KEEPOUT_M) for b in buttons]
+    return {f"furn/{f.name}/surface_{top}": spots}
+
+
+def button_top_z(f: Furniture, button: dict[str, Any]) -> float:
+    """Local height of a button's cap top at rest."""
+    return f.size[2] + BUTTON_HOUSING_M + float(button["travel_m"]) + BUTTON_GAP_M + BUTTON_CAP_M
 
 
 def furniture_surfaces(kind: str, size: tuple[float, float, float], params: dict[str, Any]) -> tuple[Surface, ...]:
@@ -107,6 +208,8 @@ def add_furniture(parent: mujoco.MjsBody, f: Furniture, material: dict[str, str]
             "sofa": _add_sofa,
         }[f.kind]
         builder(body, prefix, f, mat)
+    for k, button in enumerate(f.params.get("buttons") or ()):
+        _add_button(body, button_name(f, k), f, button)
     for k, s in enumerate(f.surfaces):
         body.add_site(
             name=f"{prefix}/surface_{k}", type=mujoco.mjtGeom.mjGEOM_BOX, pos=list(s.center),
@@ -237,6 +340,42 @@ def _add_handle(body, name, front_center, horizontal: bool, material: str):
     bar_half = (0.008, span + 0.012, 0.008) if horizontal else (0.008, 0.008, span + 0.012)
     _box(body, f"{name}/handle", (x + 0.038, y, z), bar_half, material, mass=0.05)
     body.add_site(name=f"{name}/handle", pos=[x + 0.038, y, z], size=[0.01, 0.01, 0.01], rgba=[0, 0, 0, 0], group=5)
+
+
+def _add_button(body, name: str, f: Furniture, button: dict[str, Any]) -> None:
+    """A push button on the piece's top: housing, then the cap on a slide `<name>/press` (q = depth
+    pressed, 0 at rest, `travel_m` at the stop) with a preloaded spring, and a `<name>/top` site."""
+    x, y = (float(v) for v in button["pos"])
+    r = float(button["diameter_m"]) / 2
+    travel = float(button["travel_m"])
+    round_ = button["shape"] == "round"
+    top = f.size[2]
+    root = body.add_body(name=name, pos=[x, y, top])
+    cyl, box = mujoco.mjtGeom.mjGEOM_CYLINDER, mujoco.mjtGeom.mjGEOM_BOX
+    half_h = BUTTON_HOUSING_M / 2
+    housing = r + BUTTON_RIM_M
+    root.add_geom(name=f"{name}/housing", type=cyl if round_ else box, pos=[0, 0, half_h],
+                  size=[housing, half_h, 0] if round_ else [housing, housing, half_h], rgba=list(HOUSING_RGBA))
+    cap_z = BUTTON_HOUSING_M + travel + BUTTON_GAP_M + BUTTON_CAP_M / 2  # cap centre at rest
+    cap = root.add_body(name=f"{name}/cap", pos=[0, 0, cap_z])
+    cap.gravcomp = 1.0
+    # Never asleep: held still under a finger, a cap would fall asleep the moment the finger lifts
+    # (sleep is judged on velocity) and stay pressed in, its spring's force ignored.
+    cap.sleep = mujoco.mjtSleepPolicy.mjSLEEP_NEVER
+    cap.add_joint(
+        name=f"{name}/press", type=mujoco.mjtJoint.mjJNT_SLIDE, axis=[0, 0, -1], range=[0, travel],
+        limited=mujoco.mjtLimited.mjLIMITED_TRUE, stiffness=BUTTON_STIFFNESS_N_M, springref=0.0,
+        damping=BUTTON_DAMPING, armature=BUTTON_ARMATURE, solref_limit=list(BUTTON_SOLREF),
+    )
+    half_c = BUTTON_CAP_M / 2
+    rgba = [float(v) for v in button["rgba"]]
+    cap.add_geom(name=f"{name}/cap", type=cyl if round_ else box, size=[r, half_c, 0] if round_ else [r, r, half_c],
+                 rgba=rgba, mass=0.01)
+    stem = travel + BUTTON_GAP_M + 0.004
+    cap.add_geom(name=f"{name}/stem", type=cyl if round_ else box, pos=[0, 0, -half_c - stem / 2],
+                 size=[0.8 * r, stem / 2, 0] if round_ else [0.8 * r, 0.8 * r, stem / 2], rgba=rgba,
+                 contype=0, conaffinity=0, mass=0.001)
+    cap.add_site(name=f"{name}/top", pos=[0, 0, half_c], size=[0.005, 0.005, 0.005], rgba=[0, 0, 0, 0], group=5)
 
 
 def _add_chair(body, prefix, f, mat):

@@ -17,7 +17,12 @@ import numpy as np
 
 from simfarm.errors import SceneError
 from simfarm.scene.catalog import Catalog, RoomProgram, load_catalog, load_program
-from simfarm.scene.furniture import furniture_params, furniture_surfaces, handle_local_positions
+from simfarm.scene.furniture import (
+    fixture_keepouts,
+    furniture_params,
+    furniture_surfaces,
+    handle_local_positions,
+)
 from simfarm.scene.objects import object_extents, object_volume, sample_dims
 from simfarm.scene.robot_info import RobotInfo, robot_info, with_mount_height
 from simfarm.scene.spec import (
@@ -177,11 +182,13 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
     layout = _Layout(interiors=interiors, soft=list(door_zones))
     furniture: list[Furniture] = []
     counters: dict[str, int] = {}
+    # Push buttons on tops where the program asks for them (`fixtures: {buttons: [min, max]}`).
+    buttons = (catalog.button, prog.fixtures["buttons"]) if "buttons" in prog.fixtures and catalog.button else None
 
     def new_piece(kind: str, room: int, placement: str, ws_room_clearance: float = 0.0) -> Furniture | None:
         fk = catalog.furniture[kind]
         size = (_u(rng, fk.size_m["depth"]), _u(rng, fk.size_m["width"]), _u(rng, fk.size_m["height"]))
-        params = furniture_params(kind, size, rng, fk.extra)
+        params = furniture_params(kind, size, rng, fk.extra, buttons)
         name = f"{kind}_{counters.get(kind, 0)}"
         placed = _place_furniture(layout, rng, room, placement, size, fk.front_clearance_m, ws_room_clearance)
         if placed is None:
@@ -240,7 +247,9 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
 
     # 3. Objects: the workspace first (in reach, with a receptacle if asked), then the rest.
     objects: list[SceneObject] = []
-    placed_on: dict[str, list[tuple[float, float, float]]] = {}
+    # Objects keep clear of fixtures (push buttons) on the tops: none, and every draw is as before.
+    placed_on: dict[str, list[tuple[float, float, float]]] = {
+        site: spots for piece in furniture for site, spots in fixture_keepouts(piece).items()}
     names: dict[str, int] = {}
     ws_rules = [r for r in prog.objects if workspace.kind in r.on]
     families = sorted({f for r in ws_rules for f in r.families}) or ["block"]

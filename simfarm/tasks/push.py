@@ -17,7 +17,7 @@ from simfarm.tasks.expert import (
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
-from simfarm.tasks.pick_place import object_body, reachable, workspace_objects
+from simfarm.tasks.pick_place import _main_part_xy, object_body, reachable, workspace_objects
 from simfarm.tasks.refer import refer_to, unambiguous
 
 # Objects that slide rather than roll or topple when pushed low.
@@ -189,10 +189,10 @@ class PushExpert(WaypointExpert):
         yaw = wrap_yaw_for_gripper(float(np.arctan2(u[1], u[0])) + np.pi / 2, gripper_yaw(tcp_R))
         R = top_down_rotation(yaw)
         self.R = R
-        self.radius = max(task.obj.size[:2]) / 2
+        centre, self.radius = self.contact_centre(env, task)
         # The finger pads reach ~2 cm below the TCP: keep them off the surface (friction would pin them).
         self.push_z = task.target[2] + 0.035
-        behind = obj_pos[:2] - u * (self.radius + 0.05)
+        behind = centre - u * (self.radius + 0.05)
         top = obj_pos[2] + task.obj.size[2] / 2
         return [
             Waypoint(np.array([*behind, top + 0.08]), R, GRIPPER_CLOSED, tol_m=0.015),
@@ -200,15 +200,33 @@ class PushExpert(WaypointExpert):
             Waypoint(np.array([*task.target[:2], self.push_z]), R, GRIPPER_CLOSED, tol_m=0.005, max_steps=10_000),
         ]
 
+    @staticmethod
+    def contact_centre(env, task) -> tuple[np.ndarray, float]:
+        """Where the pusher pushes: a mug's cup (its handle would turn it aside), else the object's
+        centre; and the radius of what it pushes."""
+        xy = _main_part_xy(env.model, env.data, task.obj)
+        dims = (task.obj.params or {}).get("dims", {}) if isinstance(task.obj.params, dict) else {}
+        if xy is not None and "radius" in dims:
+            return xy, float(dims["radius"])
+        return env.data.xpos[task.obj_body][:2].copy(), max(task.obj.size[:2]) / 2
+
     def update_waypoint(self, env, index, waypoint):
         if index != 2:
             return waypoint
         task: Push = env.task
         obj_xy = env.data.xpos[task.obj_body][:2]
+        centre, _ = self.contact_centre(env, task)
         to_target = task.target[:2] - obj_xy
         dist = np.linalg.norm(to_target)
+        if dist < 0.4 * task.options["target_radius_m"] or to_target @ task.direction < 0:
+            # Close enough, or slid past the target: back off along the push line so the pusher
+            # stops driving the object (a still object inside the radius is a success).
+            aim = centre - task.direction * (self.radius + 0.04)
+            return Waypoint(np.array([*aim, self.push_z]), self.R, GRIPPER_CLOSED, tol_m=0.0, max_steps=10_000, max_step_m=0.01)
         u = to_target / max(dist, 1e-6)
         # Aim the pusher just behind the object on the object→target line, advancing by at most 3 cm.
-        aim = obj_xy - u * (self.radius + 0.01) + u * min(0.03, dist)
-        # Slowly: a fast push makes the object slide past the target or topple.
-        return Waypoint(np.array([*aim, self.push_z]), self.R, GRIPPER_CLOSED, tol_m=0.005, max_steps=10_000, max_step_m=MAX_PUSH_STEP_M)
+        aim = centre - u * (self.radius + 0.01) + u * min(0.03, dist)
+        # Slowly, and slower near the target: a fast push makes the object slide past it or topple.
+        speed = min(MAX_PUSH_STEP_M, max(0.005, 0.25 * dist))
+        # tol 0: the last stage never ends; it tracks the object for the rest of the episode.
+        return Waypoint(np.array([*aim, self.push_z]), self.R, GRIPPER_CLOSED, tol_m=0.0, max_steps=10_000, max_step_m=speed)
