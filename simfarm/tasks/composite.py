@@ -210,9 +210,16 @@ class _StepEnv:
 
 
 class ChainedExpert:
-    """Runs each step's expert while its step is current, starting (planning) it when it begins."""
+    """Runs each step's expert while its step is current, starting (planning) it when it begins.
+
+    Between two steps of an arm, the hand first rises straight up, its gripper as the last step
+    left it (an expert that starts by opening the fingers beside the object it just pushed would
+    knock it over), then the next step's expert plans from the scene as it is then.
+    """
 
     name = "scripted"
+    retreat_m = 0.10
+    retreat_steps = 15
 
     def __init__(self, env, composite: CompositeTask, noise_std: float = 0.0):
         self.env = env
@@ -221,6 +228,8 @@ class ChainedExpert:
         self._experts: list[Any] = []
         self._started = -1
         self._seed = 0
+        self._retreat: Any = None
+        self._retreat_left = 0
 
     def reset(self, instruction: str, seed: int) -> None:
         self._seed = int(seed)
@@ -228,16 +237,45 @@ class ChainedExpert:
         for expert in self._experts:
             expert.noise_std = self.noise_std
         self._started = -1
+        self._retreat, self._retreat_left = None, 0
 
     def act(self, observation: Any) -> np.ndarray:
         composite = self.composite
         composite._advance(self.env.data)
         k = min(composite.current, len(self._experts) - 1)
         if k != self._started:
+            if self._started >= 0 and self._retreat is None and self.env.robot.has_arm:
+                self._start_retreat(self._experts[self._started])
+            if self._retreat is not None:
+                action = self._retreat_action()
+                if action is not None:
+                    return action
             step = composite.steps[k]
             self._experts[k].reset(step.instruction, self._seed + k)
             self._started = k
-        return self._experts[k].act(observation)
+            self._retreat = None
+        action = self._experts[k].act(observation)
+        return action
+
+    def _start_retreat(self, previous) -> None:
+        from simfarm.tasks.expert import Waypoint
+
+        pos, rot = self.env.handle.ee_pose(self.env.data)
+        last = previous.waypoints[min(previous.stage, len(previous.waypoints) - 1)] if getattr(previous, "waypoints", None) else None
+        grip = last.grip if last is not None else -1.0
+        self._retreat = (previous, Waypoint(pos + np.array([0.0, 0.0, self.retreat_m]), rot, grip, tol_m=0.015))
+        self._retreat_left = self.retreat_steps
+
+    def _retreat_action(self):
+        """One step up (None once the hand is up or the steps are spent)."""
+        previous, wp = self._retreat
+        pos, _ = self.env.handle.ee_pose(self.env.data)
+        if self._retreat_left <= 0 or np.linalg.norm(wp.pos - pos) < wp.tol_m or not hasattr(previous, "step_toward"):
+            return None
+        self._retreat_left -= 1
+        dpos, drot = previous.step_toward(self.env.handle, wp)
+        action = previous.ee_action(dpos, drot, wp.grip)
+        return np.clip(action, self.env.action_space.low, self.env.action_space.high).astype(np.float32)
 
     def close(self) -> None:
         for expert in self._experts:
