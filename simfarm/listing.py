@@ -59,8 +59,8 @@ def _task_language(name: str, cls) -> dict:
         kind = cls.scene_request(task_defaults(name)).workspace or "surface"
     except Exception:  # noqa: BLE001 - a composite of steps needing different workspaces
         kind = None
-    scenes = [p for p in available_programs() if kind in load_program(p).workspace]
-    if kind == "surface":
+    scenes = [p for p in available_programs() if kind in load_program(p).workspace and cls.can_appear_in(load_program(p))]
+    if kind == "surface" and cls.can_appear_in(None):
         scenes.append("tabletop")
     if cls.bimanual:  # two arms across their own table: the tabletop scene only (room programs refuse them)
         scenes = ["tabletop"]

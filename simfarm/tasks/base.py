@@ -100,6 +100,13 @@ class Task(ABC):
 
         return SceneRequest()
 
+    @classmethod
+    def can_appear_in(cls, program) -> bool:
+        """Whether scenes of room program `program` (simfarm.scene.catalog.RoomProgram; None: the
+        fixed tabletop scene) can hold this task, beyond offering its workspace kind (listings and
+        benchmark tables use it)."""
+        return True
+
     def check_scene(self, scene: TaskScene) -> None:
         """Raise TaskError when a sampled scene cannot host this task, judging from its SceneSpec
         alone (`scene.model`, `index` and `robot` are None): the env then draws the next scene

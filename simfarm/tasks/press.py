@@ -97,6 +97,11 @@ class Press(Task):
 
         return SceneRequest(workspace="surface")
 
+    @classmethod
+    def can_appear_in(cls, program) -> bool:
+        """Only programs that put buttons on their surfaces (`fixtures: {buttons: ...}`)."""
+        return program is not None and max(program.fixtures.get("buttons", (0, 0))) > 0
+
     def _candidates(self, scene: TaskScene) -> tuple[list[Button], list]:
         """(the buttons of the workspace's room, the workspace buttons in reach a phrase can name alone)."""
         buttons = self._room_buttons(scene)
