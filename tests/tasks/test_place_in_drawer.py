@@ -132,7 +132,7 @@ def test_scenes_without_a_graspable_object_in_reach_are_redrawn():
     source = load_scene_source("kitchen")
     task = make_task("place_in_drawer")
     request = task.scene_request(task.options)
-    assert request == SceneRequest(workspace="drawer", min_workspace_objects=3)
+    assert request == SceneRequest(workspace="drawer", min_workspace_objects=4)
     verdicts = []
     for seed in range(40):
         spec = source.sample(np.random.default_rng(seed), robot=robot, request=request)
