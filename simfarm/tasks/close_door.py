@@ -64,7 +64,8 @@ class CloseDoor(Task):
         self.door = DoorState(scene, data)
         lo, hi = (float(v) for v in self.options["start_angle_rad"])
         self.start_angle = float(rng.uniform(lo, hi))
-        self.door.set_angle(scene.model, data, self.start_angle)
+        if not self.composed:  # a composite's earlier steps open the door
+            self.door.set_angle(scene.model, data, self.start_angle)
         self.tcp_site = scene.robot.tcp_site_id
         self.show_goal(data, (0.0, 0.0, -10.0))
         self.goal = self.make_goal(

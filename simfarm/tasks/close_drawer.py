@@ -134,7 +134,8 @@ class CloseDrawer(Task):
         self.drawer = DrawerState(scene, data, slot)
         lo, hi = self.options["start_open_fraction"]
         self.start_opening_m = float(rng.uniform(lo, hi)) * self.drawer.travel_m
-        self.drawer.set_opening(scene.model, data, self.start_opening_m)
+        if not self.composed:  # a composite's earlier steps leave the drawer as they leave it
+            self.drawer.set_opening(scene.model, data, self.start_opening_m)
         self.tcp_site = scene.robot.tcp_site_id
         self.show_goal(data, (0.0, 0.0, -10.0))
         cab = workspace_cabinet(scene.spec)

@@ -163,7 +163,8 @@ class PlaceInDrawer(Task):
         self.box = DrawerBox(cab, slot.key)
         lo, hi = self.options["start_open_fraction"]
         self.start_opening_m = float(rng.uniform(lo, hi)) * self.drawer.travel_m
-        self.drawer.set_opening(scene.model, data, self.start_opening_m)
+        if not self.composed:  # a composite's earlier steps open the drawer
+            self.drawer.set_opening(scene.model, data, self.start_opening_m)
         self.tcp_site = scene.robot.tcp_site_id
         self._robot_geom_mask = np.zeros(scene.model.ngeom, dtype=bool)
         self._robot_geom_mask[np.asarray(scene.robot.geom_ids, dtype=int)] = True
