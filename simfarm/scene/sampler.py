@@ -45,17 +45,37 @@ PLACE_TRIES = 40  # per furniture piece / object
 OBJECT_MARGIN_M = 0.015
 DOORWAY_KEEPOUT_M = 0.9
 TROLLEY_CLEARANCE_M = 1.5
-WORKSPACE_KINDS = ("surface", "drawer", "trolley")
+WORKSPACE_KINDS = ("surface", "drawer", "trolley", "shelf")
+# A shelf workspace: a top-down hand does not fit under the board above, so the arm reaches into
+# a compartment from the front, its hand level or tilted down a little. Where a Panda's ee_delta
+# IK gets there within its joint limits, following the commanded joints from home, 0.5-0.8 m
+# from its base: grasp points 0.40-0.65 m above its mount (its home TCP is 0.49 m up) whatever
+# their side, and -0.15..+0.02 m (the hand low, the elbow up, turned a little off straight ahead);
+# in between, a level hand runs into the limits of its wrist. The sampler stands the base SHELF_STANCE_M in
+# front of the shelf's face and mounts the arm so that two neighbouring boards fall in the two
+# bands when the shelf's spacing allows (the lowest such pair), else one board in the upper band.
+SHELF_REACH_BANDS_M = ((-0.15, 0.02), (0.40, 0.65))
+SHELF_MOUNT_BELOW_M = 0.48  # one board: its grasp height this far above the mount
+SHELF_MOUNT_M = (0.05, 1.2)
+SHELF_GRASP_ABOVE_BOARD_M = 0.05  # where a hand grasps a small object on a board: this far above it
+SHELF_MIN_CLEARANCE_M = 0.2  # free height under the board above a hand can work in
+SHELF_STANCE_M = 0.52
+SHELF_MAX_DEPTH_M = 0.2  # workspace objects on a shelf: centres at most this far behind the front edge
+SHELF_MAX_REACH = 0.95  # ... and at most this fraction of the arm's reach from its base, horizontally
+SHELF_ARM_SWEEP_M = 0.3  # other furniture keeps this much farther from the robot than its footprint
 
 
 @dataclass(frozen=True)
 class SceneRequest:
     """What a task needs from a scene (see docs/contracts.md)."""
 
-    workspace: str | None = None  # "surface" | "drawer" | "trolley" | None (program default: surface)
+    workspace: str | None = None  # "surface" | "drawer" | "trolley" | "shelf" | None (program default: surface)
     min_workspace_objects: int = 0
     need_receptacle: bool = False
     trolley_clearance_m: float = TROLLEY_CLEARANCE_M
+    # Families the workspace objects are drawn from, among those the program's rules put on the
+    # workspace furniture (empty: all of them), e.g. the graspable ones for a pick from a shelf.
+    workspace_families: tuple[str, ...] = ()
     # (family, colour) pairs the scene must not contain (a benchmark suite's held-out objects).
     exclude_objects: frozenset = frozenset()
 
@@ -228,7 +248,9 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
             constraint += f" with {request.trolley_clearance_m} m of free floor around the trolley"
         raise _Unsatisfied(constraint)
     robot_pos, robot_yaw, robot_rect, info = robot_pose
-    layout.hard.append(robot_rect)
+    # At a shelf the arm works low, its links at the height of the furniture around: keep the
+    # other pieces away from its sweep, not only its footprint.
+    layout.hard.append(robot_rect.grow(SHELF_ARM_SWEEP_M) if ws_kind == "shelf" else robot_rect)
     if ws_kind == "trolley":
         # The trolley's free floor is hard for everything else (the robot already stands in it).
         d, w, _ = workspace.size
@@ -253,6 +275,13 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
     names: dict[str, int] = {}
     ws_rules = [r for r in prog.objects if workspace.kind in r.on]
     families = sorted({f for r in ws_rules for f in r.families}) or ["block"]
+    if request.workspace_families:
+        families = [f for f in families if f in request.workspace_families]
+        if not families:
+            raise SceneError(
+                f"SceneRequest.workspace_families: none of {', '.join(request.workspace_families)} is among the families "
+                f"room program {prog.name!r} puts on a {workspace.kind} ({', '.join(sorted({f for r in ws_rules for f in r.families})) or 'none'})"
+            )
     n_ws = max(request.min_workspace_objects, _i(rng, ws_rules[0].count) if ws_rules else 0)
     if ws_kind != "surface":
         n_ws = request.min_workspace_objects
@@ -265,8 +294,13 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
         want.append(families[int(rng.integers(len(families)))])
     shoulder = (robot_pos[0], robot_pos[1], info.mount_height_m)
     reach = _reach_filter(info, shoulder) if ws_kind == "surface" and info.has_arm else None
+    boards = None
+    if ws_kind == "shelf" and info.has_arm:
+        # Workspace objects on the boards the arm reaches into, near the front edge.
+        boards = shelf_reach_boards(workspace, robot_pos[2] + info.mount_height_m)
+        reach = _shelf_reach_filter(workspace, info, shoulder)
     for fam in want:
-        obj = _place_object(catalog, rng, fam, workspace, placed_on, names, reach)
+        obj = _place_object(catalog, rng, fam, workspace, placed_on, names, reach, boards)
         if obj is None:
             what = f"{request.min_workspace_objects} objects" if request.min_workspace_objects else f"a {fam}"
             raise _Unsatisfied(
@@ -449,6 +483,10 @@ def _place_robot(layout: _Layout, piece: Furniture, info: RobotInfo, ws_kind: st
     elif ws_kind == "trolley":
         dist = d / 2 + 0.1 + r + 0.08
         mount = h - 0.1
+    elif ws_kind == "shelf":
+        # In front of the shelf, the arm's base at the height its hand reaches into the boards from.
+        dist = d / 2 + max(r + 0.05, SHELF_STANCE_M)
+        mount = shelf_mount_height(piece)
     else:
         dist = d / 2 + r + 0.04
         # The arm's base a little below the surface top keeps the whole top comfortably reachable.
@@ -478,6 +516,57 @@ def _place_robot(layout: _Layout, piece: Furniture, info: RobotInfo, ws_kind: st
     return pos, yaw, rect, info
 
 
+def shelf_boards(piece: Furniture) -> tuple[int, ...]:
+    """Indexes of a shelf's boards among its surfaces, bottom first (its open top panel excluded)."""
+    boards = [k for k, s in enumerate(piece.surfaces) if s.clearance_m < 5.0]
+    return tuple(sorted(boards, key=lambda k: piece.surfaces[k].center[2]))
+
+
+def _grasp_height(piece: Furniture, k: int) -> float:
+    return piece.pos[2] + piece.surfaces[k].center[2] + SHELF_GRASP_ABOVE_BOARD_M
+
+
+def shelf_mount_height(piece: Furniture) -> float:
+    """The arm's mount height in front of a shelf: the lowest pair of neighbouring boards (room for
+    a hand under the board above each) with the lower one in the lower reach band and the upper one
+    in the upper band; else SHELF_MOUNT_BELOW_M under the lowest board that leaves the mount at
+    least SHELF_MOUNT_M[0] up."""
+    usable = [k for k in shelf_boards(piece) if piece.surfaces[k].clearance_m >= SHELF_MIN_CLEARANCE_M]
+    (low_lo, low_hi), (up_lo, up_hi) = SHELF_REACH_BANDS_M
+    lo, hi = SHELF_MOUNT_M
+    for a, b in zip(usable, usable[1:]):
+        ga, gb = _grasp_height(piece, a), _grasp_height(piece, b)
+        m0, m1 = max(ga - low_hi, gb - up_hi, lo), min(ga - low_lo, gb - up_lo, hi)
+        if m0 <= m1:
+            ideal = ((ga - (low_lo + low_hi) / 2) + (gb - (up_lo + up_hi) / 2)) / 2
+            return round(min(max(ideal, m0), m1), 4)
+    for k in usable:
+        mount = _grasp_height(piece, k) - SHELF_MOUNT_BELOW_M
+        if mount >= lo:
+            return round(min(mount, hi), 4)
+    return lo
+
+
+def shelf_reach_boards(piece: Furniture, mount_z: float) -> tuple[int, ...]:
+    """The boards of a shelf an arm mounted at world height `mount_z` in front of it reaches into."""
+    return tuple(k for k in shelf_boards(piece) if piece.surfaces[k].clearance_m >= SHELF_MIN_CLEARANCE_M
+                 and any(lo - 1e-6 <= _grasp_height(piece, k) - mount_z <= hi + 1e-6 for lo, hi in SHELF_REACH_BANDS_M))
+
+
+def _shelf_reach_filter(piece: Furniture, info: RobotInfo, base):
+    """Points near a shelf's front edge (a hand reaching in from the front gets there), within the
+    arm's horizontal reach (the boards' heights are the mount's business)."""
+    front = piece.size[0] / 2
+    c, s = math.cos(piece.yaw_rad), math.sin(piece.yaw_rad)
+
+    def ok(point) -> bool:
+        local_x = c * (point[0] - piece.pos[0]) + s * (point[1] - piece.pos[1])
+        horizontal = math.hypot(point[0] - base[0], point[1] - base[1])
+        return front - local_x <= SHELF_MAX_DEPTH_M and horizontal <= SHELF_MAX_REACH * info.reach_m
+
+    return ok
+
+
 def _to_world(piece: Furniture, local) -> tuple[float, float, float]:
     c, s = math.cos(piece.yaw_rad), math.sin(piece.yaw_rad)
     return (piece.pos[0] + c * local[0] - s * local[1], piece.pos[1] + s * local[0] + c * local[1], piece.pos[2] + local[2])
@@ -497,7 +586,9 @@ def _reach_filter(info: RobotInfo, base):
     return ok
 
 
-def _place_object(catalog: Catalog, rng, family: str, piece: Furniture, placed_on, names, reach) -> SceneObject | None:
+def _place_object(catalog: Catalog, rng, family: str, piece: Furniture, placed_on, names, reach,
+                  boards: tuple[int, ...] | None = None) -> SceneObject | None:
+    """An object of `family` resting on one of `piece`'s surfaces (those in `boards` when given)."""
     fam = catalog.families[family]
     dims = sample_dims(fam.size_m, rng)
     size = object_extents(family, dims)
@@ -505,7 +596,7 @@ def _place_object(catalog: Catalog, rng, family: str, piece: Furniture, placed_o
     yaw = _u(rng, (-math.pi, math.pi), 6)
     radius = math.hypot(size[0], size[1]) / 2
     surfaces = [k for k, s in enumerate(piece.surfaces) if s.clearance_m > size[2] + 0.03
-                and min(s.half_extents) > radius + OBJECT_MARGIN_M]
+                and min(s.half_extents) > radius + OBJECT_MARGIN_M and (boards is None or k in boards)]
     if not surfaces:
         return None
     k = surfaces[int(rng.integers(len(surfaces)))]
