@@ -534,7 +534,7 @@ def shelf_mount_height(piece: Furniture) -> float:
     usable = [k for k in shelf_boards(piece) if piece.surfaces[k].clearance_m >= SHELF_MIN_CLEARANCE_M]
     (low_lo, low_hi), (up_lo, up_hi) = SHELF_REACH_BANDS_M
     lo, hi = SHELF_MOUNT_M
-    for a, b in zip(usable, usable[1:]):
+    for a, b in zip(usable, usable[1:], strict=False):
         ga, gb = _grasp_height(piece, a), _grasp_height(piece, b)
         m0, m1 = max(ga - low_hi, gb - up_hi, lo), min(ga - low_lo, gb - up_lo, hi)
         if m0 <= m1:
