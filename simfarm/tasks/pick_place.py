@@ -123,7 +123,8 @@ class PickPlace(Task):
         self.obj_body = object_body(model, obj)
         self.obj_half_height = float(obj.size[2]) / 2
         self.tcp_site = scene.robot.tcp_site_id
-        receptacles = [r for r in receptacles if unambiguous(r, objects, robot)]
+        taken = self.exclusions.get("target", set())  # a composite's earlier steps' receptacles
+        receptacles = [r for r in receptacles if r.name not in taken and unambiguous(r, objects, robot)]
         self.region = None
         if receptacles and mode != "region":
             target = self.choose(rng, receptacles, "target")
