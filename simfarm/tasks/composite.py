@@ -214,12 +214,16 @@ class ChainedExpert:
 
     Between two steps of an arm, the hand first rises straight up, its gripper as the last step
     left it (an expert that starts by opening the fingers beside the object it just pushed would
-    knock it over), then the next step's expert plans from the scene as it is then.
+    knock it over), then draws back 10 cm toward the robot's base, clear of what it just worked
+    on (an opened drawer it would otherwise push shut on its way); then the next step's expert
+    plans from the scene as it is then.
     """
 
     name = "scripted"
     retreat_m = 0.10
     retreat_steps = 15
+    back_m = 0.10
+    back_steps = 15
 
     def __init__(self, env, composite: CompositeTask, noise_std: float = 0.0):
         self.env = env
@@ -263,16 +267,28 @@ class ChainedExpert:
         pos, rot = self.env.handle.ee_pose(self.env.data)
         last = previous.waypoints[min(previous.stage, len(previous.waypoints) - 1)] if getattr(previous, "waypoints", None) else None
         grip = last.grip if last is not None else -1.0
-        self._retreat = (previous, Waypoint(pos + np.array([0.0, 0.0, self.retreat_m]), rot, grip, tol_m=0.015))
+        up = pos + np.array([0.0, 0.0, self.retreat_m])
+        base = self.env.data.xpos[self.env.handle.root_body_id][:2]
+        toward = base - up[:2]
+        toward = toward / max(np.linalg.norm(toward), 1e-6) * self.back_m
+        self._retreat = (previous, [Waypoint(up, rot, grip, tol_m=0.015, max_steps=self.retreat_steps),
+                                    Waypoint(up + np.array([toward[0], toward[1], 0.0]), rot, grip, tol_m=0.015,
+                                             max_steps=self.back_steps)])
         self._retreat_left = self.retreat_steps
 
     def _retreat_action(self):
-        """One step up (None once the hand is up or the steps are spent)."""
-        previous, wp = self._retreat
+        """One step up, then toward the starting pose (None once there or the steps are spent)."""
+        previous, waypoints = self._retreat
+        if not hasattr(previous, "step_toward"):
+            return None
         pos, _ = self.env.handle.ee_pose(self.env.data)
-        if self._retreat_left <= 0 or np.linalg.norm(wp.pos - pos) < wp.tol_m or not hasattr(previous, "step_toward"):
+        while waypoints and (self._retreat_left <= 0 or np.linalg.norm(waypoints[0].pos - pos) < waypoints[0].tol_m):
+            waypoints.pop(0)
+            self._retreat_left = waypoints[0].max_steps if waypoints else 0
+        if not waypoints:
             return None
         self._retreat_left -= 1
+        wp = waypoints[0]
         dpos, drot = previous.step_toward(self.env.handle, wp)
         action = previous.ee_action(dpos, drot, wp.grip)
         return np.clip(action, self.env.action_space.low, self.env.action_space.high).astype(np.float32)
