@@ -5,10 +5,12 @@ below the rim's top and above the bowl's floor, judged on the live poses (the bo
 nudged). Only objects that fit are asked for: narrow enough to go in with a margin, short enough
 that, standing on the floor, their centre stays below the rim.
 
-The module also holds what the other carry tasks share (put_on_plate, sort): container geometry,
-the contact tests (held, released) and `CarryExpert`, a grasp-carry-release expert over a list of
-jobs with closed-loop retries (a missed grasp is grasped again, a miss of the receptacle is picked
-up again).
+The module also holds what the other carry tasks share (put_on_plate, sort, turn): container and
+plate geometry, the contact tests (held, released; a sleeping object keeps its last verdict),
+`DelayAwareExpert` (waypoints steered with the actions still in flight under latency) and
+`CarryExpert`, a grasp-carry-release expert over a list of jobs with closed-loop retries (a grasp
+that lands on the object, a missed grasp or a drop is grasped again, a miss of the receptacle is
+picked up again).
 """
 
 from __future__ import annotations
