@@ -19,12 +19,18 @@ from simfarm.tasks.base import Goal, Subtask, Task, TaskScene
 from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
     Waypoint,
-    WaypointExpert,
     gripper_yaw,
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
-from simfarm.tasks.lift import fingertip_depth, held, in_reach, obstacle_top, robot_geom_mask
+from simfarm.tasks.lift import (
+    DelayCompensation,
+    fingertip_depth,
+    held,
+    in_reach,
+    obstacle_top,
+    robot_geom_mask,
+)
 from simfarm.tasks.pick_place import object_body, workspace_objects
 from simfarm.tasks.push import (
     MAX_PUSH_HEIGHT_M,
@@ -271,13 +277,14 @@ def free_spot(objects, xy, radius_m: float, skip=()) -> bool:
                for o in objects if o.name not in skip)
 
 
-class LinePushExpert(WaypointExpert):
+class LinePushExpert(DelayCompensation):
     """Push `task.obj` (body `task.obj_body`) to `task.target` (world xyz, z the surface top).
 
     Over the object's far side from the target at a clear height, down to push height, then
     along the object→target line, aiming the fingers just past the object's near edge, at most
     1.5 cm a step. When the object has slipped off the line (the fingers beside it, not behind),
-    up, round and down behind it again (at most `max_replans` times)."""
+    up, round and down behind it again (at most `max_replans` times). Steers through control
+    latency (lift.DelayCompensation)."""
 
     max_replans = 3
 
