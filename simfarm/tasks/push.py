@@ -203,12 +203,17 @@ class PushExpert(WaypointExpert):
     @staticmethod
     def contact_centre(env, task) -> tuple[np.ndarray, float]:
         """Where the pusher pushes: a mug's cup (its handle would turn it aside), else the object's
-        centre; and the radius of what it pushes."""
+        centre; and how far the pushed part reaches toward the pusher."""
         xy = _main_part_xy(env.model, env.data, task.obj)
         dims = (task.obj.params or {}).get("dims", {}) if isinstance(task.obj.params, dict) else {}
         if xy is not None and "radius" in dims:
             return xy, float(dims["radius"])
-        return env.data.xpos[task.obj_body][:2].copy(), max(task.obj.size[:2]) / 2
+        # A box's half extent along the push line (a book pushed across its short side is 5 cm
+        # deep, not the 9 cm of its long side: the pusher would stop short of it).
+        R = env.data.xmat[task.obj_body].reshape(3, 3)
+        u = np.asarray(task.direction, dtype=float)
+        half = 0.5 * (abs(u @ R[:2, 0]) * task.obj.size[0] + abs(u @ R[:2, 1]) * task.obj.size[1])
+        return env.data.xpos[task.obj_body][:2].copy(), float(half)
 
     def update_waypoint(self, env, index, waypoint):
         if index != 2:
