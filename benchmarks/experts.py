@@ -22,6 +22,7 @@ from simfarm.envs import EnvConfig, SimfarmEnv  # noqa: E402
 from simfarm.errors import SimfarmError  # noqa: E402
 from simfarm.evaluation.stats import wilson_interval  # noqa: E402
 
+
 def run(task: str, scene: str, episodes: int, first_seed: int = 0, randomization: str = "light",
         noise_std: float = 0.0, verbose: bool = False, robot: str | None = None) -> dict:
     """Run the expert on `episodes` seeds; returns counts, lengths and the failing seeds."""

@@ -24,7 +24,7 @@ held-out pairs and instructions use only the held-out forms.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from simfarm.errors import ConfigError, TaskError
@@ -62,7 +62,7 @@ def suite_names() -> tuple[str, ...]:
         return ()
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_suite(name: str) -> Suite:
     """The suite `name`; ConfigError naming the key and what is accepted for a bad one."""
     import yaml

@@ -131,14 +131,14 @@ class CompositeTask(Task):
         self.current = 0
         variables: dict[str, Any] = {}
         slots: dict[str, str] = {}
-        for k, (spec, step) in enumerate(zip(self.steps_spec, self.steps)):
+        for k, (spec, step) in enumerate(zip(self.steps_spec, self.steps, strict=True)):
             bind = dict(spec.get("bind") or {})
             step.bindings = {key: variables[var] for key, var in bind.items() if var in variables}
             step.exclusions = {}
             for var in spec.get("distinct") or ():
                 if var not in variables:
                     raise TaskError(f"composite {self.name}: steps[{k}] is distinct from {var!r}, which no earlier step binds")
-                for key, v in bind.items():
+                for key in bind:
                     step.exclusions.setdefault(key, set()).add(variables[var])
                 if not bind:
                     step.exclusions.setdefault("object", set()).add(variables[var])
@@ -186,7 +186,7 @@ class CompositeTask(Task):
         self._advance(data)
         if self.current < len(self.steps):
             return False
-        return all(step.success(data) for spec, step in zip(self.steps_spec, self.steps) if spec.get("hold", True))
+        return all(step.success(data) for spec, step in zip(self.steps_spec, self.steps, strict=True) if spec.get("hold", True))
 
     def reward(self, data: mujoco.MjData) -> float:
         if self.success(data):

@@ -81,11 +81,19 @@ class WaypointExpert:
     """Follows a list of waypoints produced by `plan(env)`, re-planned at reset.
 
     Subclasses implement `plan` (and may override `update_waypoint` to track moving targets).
+
+    It steers the pose its robot will be commanded once the actions it sent and has not yet seen
+    applied arrive (a Smith predictor), not the pose commanded now: with a control latency of d
+    steps (randomization's `action_delay_steps`), steering the commanded pose re-sends the same
+    correction d times, which at these gains overshoots and rings for d >= 2. The latency is
+    estimated online: the one under which the commanded pose moved, step after step, by the action
+    sent that many steps earlier. With no latency it steers the commanded pose itself.
     """
 
     name = "scripted"
     pos_gain = 0.6
     rot_gain = 0.6
+    max_delay = 3
 
     def __init__(self, env, noise_std: float = 0.0):
         self.env = env
@@ -103,6 +111,10 @@ class WaypointExpert:
         self.stage = 0
         self.steps_in_stage = 0
         self.hold = 0
+        self._sent: list[tuple[np.ndarray, np.ndarray]] = []  # world (dpos, drot) of each action sent
+        self._prev_cmd: np.ndarray | None = None
+        self._delay_err = np.zeros(self.max_delay + 1)
+        self.delay = 0
         self.waypoints = self.plan(self.env)
 
     def plan(self, env) -> list[Waypoint]:  # pragma: no cover - abstract
@@ -115,6 +127,7 @@ class WaypointExpert:
         env = self.env
         handle = env.handle
         data = env.data
+        self._estimate_delay(handle)
         pos, rot = handle.ee_pose(data)
         if self.stage >= len(self.waypoints):
             wp = self.waypoints[-1]
@@ -137,7 +150,16 @@ class WaypointExpert:
             # DART-style: the executed action is perturbed; the next step's command corrects it.
             action[:6] += self._rng.normal(0.0, self.noise_std, 6) * env.action_space.high[:6]
             action = np.clip(action, env.action_space.low, env.action_space.high)
+        self._record_sent(action)
         return action.astype(np.float32)
+
+    def _record_sent(self, action: np.ndarray) -> None:
+        """Remember what this step sends (world frame), for the latency estimate of `_commanded_pose`."""
+        if not hasattr(self, "_sent"):
+            return
+        world_R_base = self.env.data.xmat[self.env.handle.root_body_id].reshape(3, 3)
+        self._sent.append((world_R_base @ np.asarray(action[0:3], float), world_R_base @ np.asarray(action[3:6], float)))
+        del self._sent[: -(self.max_delay + 1)]
 
     def step_toward(self, handle, wp: Waypoint) -> tuple[np.ndarray, np.ndarray]:
         """The ee_delta (position, rotation; base frame of `handle`'s robot) one step toward `wp`."""
@@ -152,6 +174,33 @@ class WaypointExpert:
         return world_R_base.T @ step_world, world_R_base.T @ (rotation_error(cmd_R, wp.rot) * self.rot_gain)
 
     def _commanded_pose(self, handle) -> tuple[np.ndarray, np.ndarray]:
+        """Where the arm will be commanded once the actions in flight arrive (see the class doc)."""
+        pos, R = self._current_command(handle)
+        sent = getattr(self, "_sent", None)
+        if not sent or not self.delay:
+            return pos, R
+        # Still to arrive: the last `delay` actions (the env holds the first one through its latency).
+        pending = ([sent[0]] * self.delay + sent)[-self.delay:]
+        dpos = np.sum([p for p, _ in pending], axis=0)
+        drot = np.sum([r for _, r in pending], axis=0)
+        return pos + dpos, rotvec_to_mat(drot) @ R
+
+    def _estimate_delay(self, handle) -> None:
+        """Once per step: the latency under which the commanded pose moved as the actions sent."""
+        sent = getattr(self, "_sent", None)
+        if sent is None:
+            return
+        pos, _ = self._current_command(handle)
+        if self._prev_cmd is not None and sent:
+            moved = pos - self._prev_cmd
+            for k in range(self.max_delay + 1):
+                i = len(sent) - 1 - k
+                applied = sent[i][0] if i >= 0 else sent[0][0]
+                self._delay_err[k] = 0.8 * self._delay_err[k] + float(np.sum((moved - applied) ** 2))
+            self.delay = int(np.argmin(self._delay_err))
+        self._prev_cmd = pos.copy()
+
+    def _current_command(self, handle) -> tuple[np.ndarray, np.ndarray]:
         """World TCP pose of the arm's commanded joint targets (forward kinematics of data.ctrl).
 
         That is where the robot is being driven, whatever delay or clipping happened on its side.

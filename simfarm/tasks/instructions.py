@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ def template_path(name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> dict[str, Any]:
     import yaml
 
@@ -90,7 +90,7 @@ def form_split(form: str) -> str:
     return "heldout" if digest % HELDOUT_MODULUS == 0 else "train"
 
 
-@lru_cache(maxsize=None)
+@cache
 def instruction_forms(name: str, split: str = "all") -> tuple[str, ...]:
     """The task's instruction forms (slots unfilled), all of them or one split's."""
     if split not in FORM_SPLITS:

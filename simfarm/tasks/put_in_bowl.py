@@ -6,8 +6,7 @@ nudged). Only objects that fit are asked for: narrow enough to go in with a marg
 that, standing on the floor, their centre stays below the rim.
 
 The module also holds what the other carry tasks share (put_on_plate, sort, turn): container and
-plate geometry, the contact tests (held, released; a sleeping object keeps its last verdict),
-`DelayAwareExpert` (waypoints steered with the actions still in flight under latency) and
+plate geometry, the contact tests (held, released; a sleeping object keeps its last verdict) and
 `CarryExpert`, a grasp-carry-release expert over a list of jobs with closed-loop retries (a grasp
 that lands on the object, a missed grasp or a drop is grasped again, a miss of the receptacle is
 picked up again).
@@ -30,8 +29,6 @@ from simfarm.tasks.expert import (
     Waypoint,
     WaypointExpert,
     gripper_yaw,
-    rotation_error,
-    rotvec_to_mat,
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
@@ -374,63 +371,13 @@ def grasp_plan(env, obj, body: int, travel_xy=None) -> tuple[np.ndarray, float, 
     return (pos[:2] if xy is None else xy), float(grasp_z), top_down_rotation(yaw)
 
 
-class DelayAwareExpert(WaypointExpert):
-    """A WaypointExpert that allows for action latency (randomization `action_delay_steps`).
-
-    WaypointExpert steers the pose the robot is commanded now; with a latency of d steps the last d
-    actions have not reached the robot yet, so it asks for the same correction d + 1 times and
-    overshoots (three steps of latency made most grasps miss). This expert estimates d from how the
-    commanded pose moved against the actions it sent (the lag that explains the motion best) and
-    steers the pose the robot will be commanded once its actions in flight arrive. With no latency
-    it acts as WaypointExpert does.
-    """
-
-    MAX_DELAY = 5
-
-    def reset(self, instruction: str, seed: int) -> None:
-        self._sent: list[tuple[np.ndarray, np.ndarray]] = []  # world (dpos, drot) of each action sent
-        self._prev_cmd: np.ndarray | None = None
-        self._lag_score = np.zeros(self.MAX_DELAY + 1)
-        self.delay = 0
-        super().reset(instruction, seed)
-
-    def step_toward(self, handle, wp: Waypoint) -> tuple[np.ndarray, np.ndarray]:
-        cmd_pos, cmd_R = self._commanded_pose(handle)
-        if self._prev_cmd is not None and self._sent:
-            moved = cmd_pos - self._prev_cmd
-            self._lag_score *= 0.85
-            for d in range(self.MAX_DELAY + 1):
-                sent = self._sent[-1 - d][0] if len(self._sent) > d else np.zeros(3)
-                self._lag_score[d] += float(np.linalg.norm(moved - sent))
-            # Prefer the shorter lag unless a longer one explains the motion clearly better.
-            best = int(np.argmin(self._lag_score))
-            if self._lag_score[best] < self._lag_score[self.delay] - 0.002:
-                self.delay = best
-        self._prev_cmd = cmd_pos
-        pending = self._sent[len(self._sent) - self.delay:] if self.delay else []
-        pos = cmd_pos + sum((p for p, _ in pending), np.zeros(3))
-        R = rotvec_to_mat(sum((r for _, r in pending), np.zeros(3))) @ cmd_R
-        world_R_base = self.env.data.xmat[handle.root_body_id].reshape(3, 3)
-        step = (wp.pos - pos) * self.pos_gain
-        if wp.max_step_m is not None and np.linalg.norm(step) > wp.max_step_m:
-            step *= wp.max_step_m / np.linalg.norm(step)
-        return world_R_base.T @ step, world_R_base.T @ (rotation_error(R, wp.rot) * self.rot_gain)
-
-    def act(self, observation) -> np.ndarray:
-        action = super().act(observation)
-        world_R_base = self.env.data.xmat[self.env.handle.root_body_id].reshape(3, 3)
-        self._sent.append((world_R_base @ action[0:3].astype(float), world_R_base @ action[3:6].astype(float)))
-        del self._sent[: -(self.MAX_DELAY + 1)]
-        return action
-
-
 def _segment_distance(p, a, b) -> float:
     ab = np.asarray(b) - np.asarray(a)
     t = float(np.clip(np.dot(np.asarray(p) - a, ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0))
     return float(np.linalg.norm(np.asarray(a) + t * ab - p))
 
 
-class CarryExpert(DelayAwareExpert):
+class CarryExpert(WaypointExpert):
     """Each job in turn: above the object, down, close, lift; if it is not in the fingers, grasp again.
     Then over the receptacle (aimed by where the held object is now, not where it was grasped),
     down until the object's bottom is just above the floor or plate, open, back up; if the object

@@ -112,7 +112,7 @@ def resolve(ref: Ref, objects, robot, positions: dict | None = None) -> list:
     if ref.relation == "ordinal":
         ranked = sorted(group, key=lambda o: -float(frame.local(xy(o))[1]))
         ys = [float(frame.local(xy(o))[1]) for o in ranked]
-        if len(ranked) < 3 or ref.ordinal > len(ranked) or any(a - b < POSITION_MARGIN_M for a, b in zip(ys, ys[1:])):
+        if len(ranked) < 3 or ref.ordinal > len(ranked) or any(a - b < POSITION_MARGIN_M for a, b in zip(ys, ys[1:], strict=False)):
             return []
         return [ranked[ref.ordinal - 1]]
     anchors = resolve(ref.anchor, objects, robot, positions)

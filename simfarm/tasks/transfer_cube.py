@@ -21,8 +21,8 @@ from simfarm.tasks.expert import (
     WaypointExpert,
     top_down_rotation,
 )
-from simfarm.tasks.refer import refer_to
 from simfarm.tasks.pick_place import grasp_width, object_body, workspace_objects
+from simfarm.tasks.refer import refer_to
 
 # The ALOHA 2 fingers open to 74 mm.
 MAX_GRASP_WIDTH_M = 0.06

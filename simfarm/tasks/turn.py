@@ -31,6 +31,7 @@ from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
     GRIPPER_OPEN,
     Waypoint,
+    WaypointExpert,
     gripper_yaw,
     top_down_rotation,
 )
@@ -42,7 +43,7 @@ from simfarm.tasks.pick_place import (
     reachable,
     workspace_objects,
 )
-from simfarm.tasks.put_in_bowl import Contacts, DelayAwareExpert, held, still
+from simfarm.tasks.put_in_bowl import Contacts, held, still
 from simfarm.tasks.refer import refer_to, unambiguous
 
 # Families whose yaw a camera sees, with the turn after which each looks the same again (radians).
@@ -235,7 +236,7 @@ def wrist_centre_yaw(env, xy) -> float:
     return float(yaw_now + rate * ((lo + hi) / 2 - q_last) + swing)
 
 
-class TurnExpert(DelayAwareExpert):
+class TurnExpert(WaypointExpert):
     """Above the grasp point, down, close, lift clear of the neighbours, turn in steps of at most 30
     degrees, on until the object (not the wrist) has turned the angle, down to where it rested,
     open, up. The grasp yaw (a parallel gripper's two equivalent ones, or any clear of a mug's

@@ -20,8 +20,8 @@ import numpy as np
 
 from simfarm.episode import Episode
 from simfarm.errors import DatasetError
-from simfarm.writers.lerobot import read_manifests
 from simfarm.writers.language import plan_of, subtask_per_frame, subtask_spans
+from simfarm.writers.lerobot import read_manifests
 from simfarm.writers.shard import StagedShard, simfarm_row
 from simfarm.writers.spec import DatasetSpec
 from simfarm.writers.storage import is_local, join, resolve

@@ -8,8 +8,7 @@ import pytest
 
 from simfarm.envs import EnvConfig, SimfarmEnv
 from simfarm.errors import ConfigError
-from simfarm.tasks import make_task
-from simfarm.tasks import task_names
+from simfarm.tasks import make_task, task_names
 from simfarm.tasks.instructions import instruction_forms
 
 

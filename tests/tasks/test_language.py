@@ -10,7 +10,13 @@ import pytest
 from simfarm.envs import EnvConfig, SimfarmEnv
 from simfarm.errors import TaskError
 from simfarm.tasks import task_names
-from simfarm.tasks.instructions import expand, form_split, instruction_forms, paraphrases, render_instruction
+from simfarm.tasks.instructions import (
+    expand,
+    form_split,
+    instruction_forms,
+    paraphrases,
+    render_instruction,
+)
 from simfarm.tasks.refer import Ref, candidates, refer_to, resolve
 
 
