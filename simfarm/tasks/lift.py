@@ -22,7 +22,6 @@ from simfarm.tasks.expert import (
     Waypoint,
     WaypointExpert,
     gripper_yaw,
-    rotvec_to_mat,
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
@@ -228,52 +227,7 @@ class GraspPlan:
         ]
 
 
-class DelayCompensation(WaypointExpert):
-    """A waypoint expert that steers the pose its robot will be commanded to once the actions it
-    has sent and not yet seen applied arrive (a Smith predictor), not the pose commanded now.
-
-    With a control latency of d steps (randomization's `action_delay_steps`), steering the
-    commanded pose re-sends the same correction d times: at the experts' gain that overshoots
-    and rings for d >= 2. The latency is estimated online: the one under which the commanded
-    pose moved, step after step, by the action sent that many steps earlier.
-    """
-
-    max_delay = 3
-
-    def reset(self, instruction: str, seed: int) -> None:
-        self._sent: list[tuple[np.ndarray, np.ndarray]] = []  # world (dpos, drot) of each action sent
-        self._prev_cmd: np.ndarray | None = None
-        self._delay_err = np.zeros(self.max_delay + 1)
-        self.delay = 0
-        super().reset(instruction, seed)
-
-    def act(self, observation) -> np.ndarray:
-        action = super().act(observation)
-        world_R_base = self.env.data.xmat[self.env.handle.root_body_id].reshape(3, 3)
-        self._sent.append((world_R_base @ action[0:3].astype(float), world_R_base @ action[3:6].astype(float)))
-        return action
-
-    def _commanded_pose(self, handle) -> tuple[np.ndarray, np.ndarray]:
-        pos, R = super()._commanded_pose(handle)
-        sent = self._sent
-        if self._prev_cmd is not None and sent:
-            moved = pos - self._prev_cmd
-            for k in range(self.max_delay + 1):
-                i = len(sent) - 1 - k
-                applied = sent[i][0] if i >= 0 else sent[0][0]
-                self._delay_err[k] = 0.8 * self._delay_err[k] + float(np.sum((moved - applied) ** 2))
-            self.delay = int(np.argmin(self._delay_err))
-        self._prev_cmd = pos.copy()
-        if not self.delay or not sent:
-            return pos, R
-        # Still to arrive: the last `delay` actions (the env holds the first one through its latency).
-        pending = ([sent[0]] * self.delay + sent)[-self.delay:]
-        dpos = np.sum([p for p, _ in pending], axis=0)
-        drot = np.sum([r for _, r in pending], axis=0)
-        return pos + dpos, rotvec_to_mat(drot) @ R
-
-
-class GraspExpert(DelayCompensation):
+class GraspExpert(WaypointExpert):
     """Grasp `task.obj` (body `task.obj_body`), then follow `after_grasp(plan)`; when the object
     is not in the hand at the first after-grasp waypoint's end, open, back off and grasp again
     from where the object lies now (at most `max_regrasps` times)."""

@@ -19,12 +19,12 @@ from simfarm.tasks.base import Goal, Subtask, Task, TaskScene
 from simfarm.tasks.expert import (
     GRIPPER_CLOSED,
     Waypoint,
+    WaypointExpert,
     gripper_yaw,
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
 from simfarm.tasks.lift import (
-    DelayCompensation,
     fingertip_depth,
     held,
     in_reach,
@@ -277,14 +277,13 @@ def free_spot(objects, xy, radius_m: float, skip=()) -> bool:
                for o in objects if o.name not in skip)
 
 
-class LinePushExpert(DelayCompensation):
+class LinePushExpert(WaypointExpert):
     """Push `task.obj` (body `task.obj_body`) to `task.target` (world xyz, z the surface top).
 
     Over the object's far side from the target at a clear height, down to push height, then
     along the object→target line, aiming the fingers just past the object's near edge, at most
     1.5 cm a step. When the object has slipped off the line (the fingers beside it, not behind),
-    up, round and down behind it again (at most `max_replans` times). Steers through control
-    latency (lift.DelayCompensation)."""
+    up, round and down behind it again (at most `max_replans` times)."""
 
     max_replans = 3
 
