@@ -129,14 +129,20 @@ def is_sphere(obj) -> bool:
     return "radius" in dims and len(dims) == 1
 
 
-def grasp_height(obj) -> float:
+def hand_floor(pitch: float) -> float:
+    """The lowest a TCP can be above a board with the hand tilted down by `pitch` clear of it."""
+    return max(t / np.cos(pitch) - s * np.sin(pitch) for s, t in HAND_PROFILE) + HAND_MARGIN_M
+
+
+def grasp_height(obj, pitch: float = 0.0) -> float:
     """Height of the grasp point above the board: a ball at its equator (pads above it would
-    squeeze it down), an upright side (box, can) up to its top 12 mm (the pads are 20 mm tall) so
-    the hand keeps off the board, and at most 6 cm up on tall things."""
+    squeeze it down); an upright side (box, can) at its middle when the hand, tilted by `pitch`,
+    clears the board there, else as low as it clears it, but at least 12 mm under the top (the
+    pads are 20 mm tall) and at most 6 cm up (tall things are held low)."""
     h = float(obj.size[2])
     if is_sphere(obj):
         return 0.5 * h
-    return float(min(max(0.5 * h, h - 0.012), 0.06))
+    return float(min(max(0.5 * h, hand_floor(pitch)), h - 0.012, 0.06))
 
 
 def approach_pitch(obj) -> float:
@@ -311,6 +317,8 @@ TRANSIT_STEPS = 6
 JOINT_TRANSIT_BACKOFF_M = 0.12
 APPROACH_YAWS = (0.2, -0.2)  # rad, the hand's turn from straight into the shelf
 MIN_JOINT_MARGIN_RAD = 0.05  # a previewed path keeps every joint this far from its limits
+SLOW_STEP_M = 0.025  # waypoints capped at this per step are contact phases (the preview checks them closely)
+MAX_JOINT_STEP_RAD = 0.15  # ... and no joint turns more than this in one step of a slow (contact) phase
 PRE_GRASP_OUT_M = 0.05  # the TCP this far in front of the shelf's face before reaching in
 HAND_MARGIN_M = 0.008
 
@@ -367,9 +375,11 @@ class KinematicPreview:
         return bool(hit.any())
 
     def run(self, waypoints, q=None, check_from: int = 0) -> tuple[bool, float, np.ndarray]:
-        """(reached every waypoint, the smallest joint-limit margin from `check_from` on, final
-        joints); `self.why` says what went wrong. Waypoints before `check_from` (the way there) are
-        judged on position and contacts, the others also on orientation and joint margins."""
+        """(reached every waypoint, the smallest joint-limit margin in the slow phases from
+        `check_from` on, final joints); `self.why` says what went wrong. Waypoints before
+        `check_from` (the way there) are judged on position and contacts, the others also on
+        orientation; the slow ones (max_step_m <= SLOW_STEP_M: in contact or near it) on joint margins and
+        on joints that swing (the IK changing configuration moves the hand off its line)."""
         env, handle = self.env, self.env.handle
         q = env.data.ctrl[handle.arm_ctrl_idx].copy() if q is None else q.copy()
         lo, hi = handle.arm_limits[:, 0], handle.arm_limits[:, 1]
@@ -390,11 +400,17 @@ class KinematicPreview:
                 drot = base_R @ np.clip(base_R.T @ (rotation_error(R, wp.rot) * 0.6), -MAX_EE_DELTA_ROT_RAD, MAX_EE_DELTA_ROT_RAD)
                 target_R = rotvec_to_mat(drot) @ R
                 mujoco.mju_mat2Quat(quat, (mount_R.T @ target_R).ravel())
+                q_prev = q
                 q, _, _ = ik.solve(handle, env.data, self.ik_scratch, q, mount_R.T @ (pos + step - mount_pos), quat)
-                if i >= check_from:
+                slow = wp.max_step_m is not None and wp.max_step_m <= SLOW_STEP_M  # in contact, or near it
+                if i >= check_from and slow:
                     margin = min(margin, float(np.min(np.minimum(q - lo, hi - q))))
-                elif self._touches_furniture(q):
-                    self.why = f"waypoint {i}: the way there touches furniture"
+                    if float(np.max(np.abs(q - q_prev))) > MAX_JOINT_STEP_RAD:
+                        # The IK swings to another configuration: the hand leaves its line near the object.
+                        self.why = f"waypoint {i}: the arm swings ({float(np.max(np.abs(q - q_prev))):.2f} rad in a step)"
+                        return False, margin, q
+                if self._touches_furniture(q):
+                    self.why = f"waypoint {i}: touches furniture on the way"
                     return False, margin, q
             pos, R = self._fk(q)
             turned = i < check_from or np.linalg.norm(rotation_error(R, wp.rot)) < 0.08  # the way there: position only
@@ -419,7 +435,7 @@ def shelf_grasp_waypoints(env, obj_body: int, obj, piece, board: int, pitch: flo
     board_z = piece.pos[2] + piece.surfaces[board].center[2]
     pos = data.xpos[obj_body].copy()
     R = hand_rotation(out, pitch, flip, yaw)
-    grasp = np.array([pos[0], pos[1], board_z + grasp_height(obj)])
+    grasp = np.array([pos[0], pos[1], board_z + grasp_height(obj, pitch)])
     depth = shelf_depth(piece, grasp)
     pre = grasp - R[:, 2] * ((depth + PRE_GRASP_OUT_M) / np.cos(pitch))
     lifted = grasp + up * shelf_lift(piece, board, obj)
@@ -430,7 +446,7 @@ def shelf_grasp_waypoints(env, obj_body: int, obj, piece, board: int, pitch: flo
         Waypoint(grasp, R, GRIPPER_OPEN, tol_m=0.008, hold_steps=1, max_step_m=0.02, max_steps=40),
         Waypoint(grasp, R, GRIPPER_CLOSED, tol_m=0.02, hold_steps=5, max_steps=10),
         Waypoint(lifted, R, GRIPPER_CLOSED, tol_m=0.01, max_step_m=0.02, max_steps=20),
-        Waypoint(outside, R, GRIPPER_CLOSED, tol_m=0.015, max_step_m=0.03, max_steps=60),
+        Waypoint(outside, R, GRIPPER_CLOSED, tol_m=0.015, max_step_m=SLOW_STEP_M, max_steps=60),
     ], R, outside
 
 
@@ -550,7 +566,7 @@ def palm_clears(obj, pitch: float) -> bool:
     if is_sphere(obj):
         extent = footprint_radius(obj)
     else:
-        extent = footprint_radius(obj) * np.cos(pitch) + (float(obj.size[2]) - grasp_height(obj)) * np.sin(pitch)
+        extent = footprint_radius(obj) * np.cos(pitch) + (float(obj.size[2]) - grasp_height(obj, pitch)) * np.sin(pitch)
     return bool(extent + HAND_MARGIN_M < PALM_FROM_TCP_M)
 
 
@@ -559,7 +575,7 @@ def reach_candidates(obj, piece, board: int, depth: float, lift: float) -> list[
     first, then turned a little about the vertical (straight ahead of the arm's base, a level hand
     low down is at its wrist's limits; a slight turn takes it off them)."""
     clearance = piece.surfaces[board].clearance_m
-    fits = [p for p in PITCHES if hand_fits(grasp_height(obj), lift, depth, clearance, p) and palm_clears(obj, p)]
+    fits = [p for p in PITCHES if hand_fits(grasp_height(obj, p), lift, depth, clearance, p) and palm_clears(obj, p)]
     return [[(p, f, 0.0) for p in fits for f in (False, True)],
             [(p, f, y) for y in APPROACH_YAWS for p in fits for f in (False, True)]]
 

@@ -13,6 +13,7 @@ board, out of the hand.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import mujoco
@@ -24,9 +25,11 @@ from simfarm.tasks.expert import GRIPPER_CLOSED, GRIPPER_OPEN, Waypoint, Waypoin
 from simfarm.tasks.pick_from_shelf import (
     CLEAR_OF_SHELF_M,
     HOLD_RISE_M,
+    MIN_JOINT_MARGIN_RAD,
     PALM_HALF_WIDTH_M,
     PRE_GRASP_OUT_M,
     SHELF_FAMILIES,
+    SLOW_STEP_M,
     ReachPlanner,
     ShelfCandidates,
     board_index,
@@ -46,7 +49,10 @@ from simfarm.tasks.pick_from_shelf import (
 )
 from simfarm.tasks.refer import footprint_radius, refer_to, unambiguous
 
-SET_DOWN_GAP_M = 0.012  # the object's bottom this far above the board when the fingers open
+SET_DOWN_GAP_M = 0.008  # the object's bottom this far above the board when the fingers open
+ENTRY_GAP_M = 0.035  # ... and this far up while it goes in over the board's front edge
+MAX_SLIP_M = 0.05  # the most the carried waypoints follow an object sunk in the fingers
+CARRY_STEP_M = 0.03  # per control step while carrying in front of the shelf (faster shakes a tilted grasp loose)
 SPOT_DEPTH_M = 0.10  # where on the target board the expert sets the object: its centre this far in
 SPOT_STEP_M = 0.02
 MAX_TILT_RAD = 0.26  # upright: the object's axis within 15 degrees of vertical
@@ -124,7 +130,7 @@ class PlaceOnShelf(Task):
                 if clearance < o.size[2] + SET_DOWN_GAP_M + 0.03:
                     continue
                 depth = max(SPOT_DEPTH_M, footprint_radius(o) + 0.03)
-                if not any(hand_fits(grasp_height(o) + SET_DOWN_GAP_M, 0.0, depth, clearance, p) and palm_clears(o, p)
+                if not any(hand_fits(grasp_height(o, p) + SET_DOWN_GAP_M, 0.0, depth, clearance, p) and palm_clears(o, p)
                            for p in (0.0, 0.2, 0.35, 0.5, 0.7)):
                     continue
                 if not free_spots(found.piece, k, o, found.objects, scene.spec.robot, found.reach_m):
@@ -190,6 +196,7 @@ class PlaceOnShelf(Task):
         return bool(inside and abs(bottom - self.target_top) <= self.options["height_tolerance_m"])
 
     def upright(self, data) -> bool:
+        """Standing: its axis within MAX_TILT_RAD of vertical (any way up for a ball)."""
         if is_sphere(self.obj):
             return True
         return bool(data.xmat[self.obj_body].reshape(3, 3)[2, 2] >= np.cos(MAX_TILT_RAD))
@@ -226,23 +233,36 @@ class PlaceOnShelf(Task):
         return ShelfPlaceExpert(env)
 
 
-def place_waypoints(env, task: PlaceOnShelf, spot_xy, R, carried_from) -> list[Waypoint]:
-    """From the point out in front of the source board (TCP at `carried_from`, holding the object),
-    up or down in front of the shelf, in over the spot, down, open, and out."""
+def entry_gap(task, board: int) -> float:
+    """How high above the board the object's bottom goes in: ENTRY_GAP_M where the compartment
+    leaves room above the object and the hand, else as much as it leaves."""
+    clearance = task.piece.surfaces[board].clearance_m
+    room = clearance - float(task.obj.size[2]) - 0.03
+    return float(min(ENTRY_GAP_M, max(SET_DOWN_GAP_M, room)))
+
+
+def place_waypoints(env, task: PlaceOnShelf, spot_xy, R, carried_from, grasp_h: float | None = None) -> list[Waypoint]:
+    """From the point out in front of the source board (TCP at `carried_from`, holding the object
+    `grasp_h` above its bottom), up or down in front of the shelf, in over the spot with the
+    object's bottom `entry_gap` above the board, down to SET_DOWN_GAP_M, open, and out."""
     out = task.out
     up = np.array([0.0, 0.0, 1.0])
-    release = np.array([spot_xy[0], spot_xy[1], task.target_top + grasp_height(task.obj) + SET_DOWN_GAP_M])
+    if grasp_h is None:
+        grasp_h = grasp_height(task.obj, float(np.arcsin(np.clip(-R[2, 2], -1.0, 1.0))))
+    release = np.array([spot_xy[0], spot_xy[1], task.target_top + grasp_h + SET_DOWN_GAP_M])
+    over = release + up * (entry_gap(task, task.target) - SET_DOWN_GAP_M)
     depth = shelf_depth(task.piece, release)
     pitch = float(np.arcsin(np.clip(-R[2, 2], -1.0, 1.0)))
-    pre = release - R[:, 2] * ((depth + PRE_GRASP_OUT_M + footprint_radius(task.obj)) / max(np.cos(pitch), 0.5))
+    pre = over - R[:, 2] * ((depth + PRE_GRASP_OUT_M + footprint_radius(task.obj)) / max(np.cos(pitch), 0.5))
     level = np.array([carried_from[0], carried_from[1], pre[2]])
     withdraw = release + out * (depth + CLEAR_OF_SHELF_M + 0.08)
     return [
-        Waypoint(level, R, GRIPPER_CLOSED, tol_m=0.02, max_step_m=0.04, max_steps=40),
+        Waypoint(level, R, GRIPPER_CLOSED, tol_m=0.02, max_step_m=CARRY_STEP_M, max_steps=60),
         Waypoint(pre, R, GRIPPER_CLOSED, tol_m=0.015, max_step_m=0.03, max_steps=40),
-        Waypoint(release, R, GRIPPER_CLOSED, tol_m=0.008, max_step_m=0.02, max_steps=40),
+        Waypoint(over, R, GRIPPER_CLOSED, tol_m=0.01, max_step_m=0.025, max_steps=40),
+        Waypoint(release, R, GRIPPER_CLOSED, tol_m=0.006, max_step_m=0.015, max_steps=30),
         Waypoint(release, R, GRIPPER_OPEN, tol_m=0.02, hold_steps=4, max_steps=8),
-        Waypoint(withdraw, R, GRIPPER_OPEN, tol_m=0.02, max_step_m=0.03, max_steps=60),
+        Waypoint(withdraw, R, GRIPPER_OPEN, tol_m=0.02, max_step_m=SLOW_STEP_M, max_steps=60),
         Waypoint(withdraw + up * HOLD_RISE_M, R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
     ]
 
@@ -256,11 +276,14 @@ class ShelfPlaceExpert(WaypointExpert):
     named board, set it down on a free spot, let go, draw the hand out.
 
     The pick and the place share the hand's tilt and finger turn (a change would tip the object
-    over in the hand); each candidate pick is previewed, then the place from where it ends, over
-    the free spots nearest the arm and three turns of the hand about the vertical.
+    over in the hand); each candidate pick is previewed (ReachPlanner), then the place from where
+    it ends, over the free spots nearest the arm's side and three turns of the hand about the
+    vertical. Once the object is in the hand the carried waypoints follow how far it has sunk
+    between the pads.
     """
 
-    max_spots = 4
+    max_spots = 3  # free spots tried on the target board, nearest the arm's side first
+    max_picks = 3  # clean picks per group whose place is previewed (planning time stays ~1 s)
 
     def plan(self, env):
         task: PlaceOnShelf = env.task
@@ -274,10 +297,9 @@ class ShelfPlaceExpert(WaypointExpert):
         groups = []
         for group in reach_candidates(task.obj, task.piece, task.source, depth, lift):
             spot_depth = max(SPOT_DEPTH_M, footprint_radius(task.obj) + 0.03)
-            keep = [k for k in group if hand_fits(grasp_height(task.obj) + SET_DOWN_GAP_M, 0.0, spot_depth, target_clear, k[0])]
+            keep = [k for k in group if hand_fits(grasp_height(task.obj, k[0]) + SET_DOWN_GAP_M, 0.0, spot_depth, target_clear, k[0])]
             groups.append([(k, shelf_grasp_waypoints(env, task.obj_body, task.obj, task.piece, task.source, *k)) for k in keep])
-        # Every pick that previews clean, best first; the first with a clean place wins.
-        tried = set()
+        # The picks that preview clean, best first; the first with a clean place wins.
         fallback = None
         for transit in (planner.cartesian_transit, planner.joint_transit):
             for group in groups:
@@ -289,17 +311,15 @@ class ShelfPlaceExpert(WaypointExpert):
                         continue
                     full = [*lead, *wps]
                     ok, margin, q_end = planner.preview.run(full, q=planner.start_joints(), check_from=len(lead))
-                    if ok and margin >= 0.05:
+                    if ok and margin >= MIN_JOINT_MARGIN_RAD:
                         results.append((margin, key, full, R, outside, q_end))
-                for _margin, key, full, R, outside, q_end in sorted(results, key=lambda r: -r[0]):
-                    if (key, transit) in tried:
-                        continue
-                    tried.add((key, transit))
+                for _margin, key, full, R, outside, q_end in sorted(results, key=lambda r: -r[0])[: self.max_picks]:
                     if fallback is None:
                         fallback = (key, full, R, outside)
                     place = self._place(env, task, planner, spots, key, outside, q_end)
                     if place is not None:
                         self.choice = (key, place[0])
+                        self.place_from = len(full)
                         return [*full, *place[1]]
         if fallback is None:
             key = (0.35, True, 0.0)
@@ -307,16 +327,32 @@ class ShelfPlaceExpert(WaypointExpert):
             fallback = (key, [*planner.cartesian_transit(planner.start_joints(), wps[0].pos, wps[0].rot, wps[0].grip), *wps], R, outside)
         key, full, R, outside = fallback
         self.choice = (key, None)
+        self.place_from = len(full)
         spot = spots[0] if spots else task.piece.pos[:2]
         return [*full, *place_waypoints(env, task, spot, R, outside)]
 
+    def update_waypoint(self, env, index: int, waypoint: Waypoint) -> Waypoint:
+        """While carrying, follow the object's height in the hand: a can sunk a centimetre or two
+        between the pads would otherwise meet the board's front edge, or be let go too high."""
+        if index < getattr(self, "place_from", len(self.waypoints)) or waypoint.grip != GRIPPER_CLOSED:
+            return waypoint
+        task: PlaceOnShelf = env.task
+        tcp = env.data.site_xpos[env.handle.tcp_site_id]
+        planned = grasp_height(task.obj, self.choice[0][0]) - float(task.obj.size[2]) / 2  # TCP above the object's centre
+        slip = float(np.clip(tcp[2] - env.data.xpos[task.obj_body][2] - planned, 0.0, MAX_SLIP_M))
+        if slip == 0.0:
+            return waypoint
+        return dataclasses.replace(waypoint, pos=waypoint.pos + np.array([0.0, 0.0, slip]))
+
     def _place(self, env, task, planner, spots, key, outside, q_start):
+        """The place part for a pick `key` (the same tilt and finger turn), over the spots and turns
+        of the hand about the vertical: ((spot, yaw), waypoints) or None."""
         pitch, flip, _ = key
         candidates = []
         for spot in spots:
             for yaw in PLACE_YAWS:
                 R = hand_rotation(task.out, pitch, flip, yaw)
-                candidates.append(((tuple(np.round(spot, 3)), yaw), place_waypoints(env, task, spot, R, outside)))
+                candidates.append(((tuple(float(v) for v in np.round(spot, 3)), yaw), place_waypoints(env, task, spot, R, outside)))
         chosen = planner.plan([candidates], q_start=q_start, transits=(_direct,))
         if chosen is None:
             return None
