@@ -22,7 +22,7 @@ CLI_ROWS = [
     # (argv, key the message must name, a fragment of what is accepted)
     (["generate", "+unknown_key=1"], "unknown_key", "accepted: camera_size"),
     (["generate", "episdes=3"], "episdes", "did you mean 'episodes'"),
-    (["generate", "task=pick"], "task", "accepted: open_drawer, pick_place"),
+    (["generate", "task=pick"], "task", "accepted: bowl_then_plate, close_door"),
     (["generate", "task=pick_plac"], "task", "did you mean 'pick_place'"),
     (["generate", "robot=octopus"], "octopus", "accepted"),
     (["generate", "scene=garage"], "garage", "accepted"),
