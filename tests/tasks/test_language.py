@@ -140,9 +140,12 @@ def test_region_goals_are_named_by_real_things_and_judged_by_their_meaning():
 
 
 @pytest.mark.parametrize("task,scene,robot", [("pick_place", "kitchen", "panda"), ("push", "kitchen", "panda"),
-                                              ("open_drawer", "kitchen", "panda")])
+                                              ("open_drawer", "kitchen", "panda"),
+                                              ("push_trolley", "living_room", "mobile_base"),
+                                              ("transfer_cube", "tabletop", "aloha")])
 def test_subtask_labels_follow_the_experts_steps_in_order(task, scene, robot):
     env = SimfarmEnv(EnvConfig(task=task, scene=scene, robot=robot, obs_mode="state"))
+    successes = 0
     for seed in range(3):
         obs, info = env.reset(seed=seed)
         plan = env.episode_info["plan"]
@@ -156,5 +159,7 @@ def test_subtask_labels_follow_the_experts_steps_in_order(task, scene, robot):
             if info["subtask_index"] != seen[-1]:
                 seen.append(info["subtask_index"])
         if info["success"]:
+            successes += 1
             assert seen == list(range(len(plan))) and info["subtasks_done"] == len(plan), (seed, seen)
+    assert successes >= 2
     env.close()
