@@ -293,6 +293,8 @@ class LinePushExpert(WaypointExpert):
 
     def plan(self, env) -> list[Waypoint]:
         self.last_u = None
+        self.last_obj_xy = None
+        self.push_bias = 0.0
         task = env.task
         data = env.data
         obj_xy = data.xpos[task.obj_body][:2].copy()
@@ -327,6 +329,15 @@ class LinePushExpert(WaypointExpert):
         obj_xy = data.xpos[task.obj_body][:2]
         to_target = self.target_xy(env) - obj_xy
         dist = float(np.linalg.norm(to_target))
+        tcp3 = data.site_xpos[env.handle.tcp_site_id]
+        # In the goal region already, or pushed past the target (going round to push it back
+        # would drive the hand over a table's edge): back off a centimetre and let it settle.
+        reached = getattr(task, "goal_reached", None)
+        overshot = self.last_u is not None and float(to_target @ self.last_u) < -0.005
+        if self.last_u is not None and ((reached is not None and reached(data)) or overshot):
+            back = tcp3[:2] - self.last_u * 0.01
+            return Waypoint(np.array([*back, self.push_z]), self.R, GRIPPER_CLOSED, tol_m=0.0, max_steps=10_000,
+                            max_step_m=MAX_PUSH_STEP_M)
         # Near the target the direction is noise: keep the last one, and how far is left along it.
         if dist > 0.02 or self.last_u is None:
             u = to_target / max(dist, 1e-6)
@@ -362,8 +373,14 @@ class LinePushExpert(WaypointExpert):
         # most, and stop at the target; slowly: a fast push slides it past or topples it. Off
         # the line, advance less (back off past 2 cm): moving sideways while pushing drags the
         # object further sideways with the fingers' friction.
-        advance = min(0.03, dist + 0.01) if dist > 0.004 else -0.005
-        advance = float(np.clip(advance - 1.5 * lateral, -0.02, 0.03))
+        # A heavy or grippy object that does not move under the push gets a growing extra
+        # offset (up to 3 cm; it shrinks again once the object moves).
+        moved = float((obj_xy - self.last_obj_xy) @ u) if self.last_obj_xy is not None else 0.0
+        self.last_obj_xy = obj_xy.copy()
+        stalled = dist > 0.004 and moved < 0.001 and self.steps_in_stage > 3
+        self.push_bias = min(self.push_bias + 0.003, 0.03) if stalled else max(self.push_bias - 0.003, 0.0)
+        advance = min(0.03, dist + 0.01) + self.push_bias if dist > 0.004 else -0.005
+        advance = float(np.clip(advance - 1.5 * lateral, -0.02, 0.06))
         aim = obj_xy - u * (ext + self.lead) + u * advance
         # Never "reached" (tolerance 0): the push goes on re-aiming until the episode ends.
         return Waypoint(np.array([*aim, self.push_z]), self.R, GRIPPER_CLOSED, tol_m=0.0, max_steps=10_000,
@@ -487,6 +504,11 @@ class PushTo(Task):
         local = R.T @ (data.xpos[self.obj_body] - data.xpos[self.anchor_body])
         outside = abs(local[0]) > self.anchor.size[0] / 2 or abs(local[1]) > self.anchor.size[1] / 2
         return bool(outside and -TOUCH_TOLERANCE_M <= self.gap(data) <= NEXT_TO_MAX_GAP_M)
+
+    def goal_reached(self, data) -> bool:
+        """Next to the anchor, standing on the surface (still moving, maybe)."""
+        pos = data.xpos[self.obj_body]
+        return bool(self.next_to(data) and abs(pos[2] - self.rest_z) < ON_SURFACE_TOLERANCE_M)
 
     def success(self, data: mujoco.MjData) -> bool:
         pos = data.xpos[self.obj_body]

@@ -176,9 +176,20 @@ class Slide(Task):
     def grasping(self, data) -> bool:
         return held(self.scene.model, data, self.obj_body, self._mask, self.scene.robot.gripper_opening(data))
 
+    def at_edge(self, data) -> bool:
+        pos = data.xpos[self.obj_body]
+        return bool(0.0 <= self.edge_distance(data) <= self.options["edge_strip_m"] and _inside(self.surface, pos[:2], margin=0.0))
+
+    def goal_reached(self, data) -> bool:
+        """In the edge strip with a margin (2 cm inside its inner side), standing on the surface
+        (still moving, maybe): the pusher stops there."""
+        pos = data.xpos[self.obj_body]
+        inner = self.edge_distance(data) <= self.options["edge_strip_m"] - 0.02
+        return bool(inner and self.at_edge(data) and abs(pos[2] - self.rest_z) < ON_SURFACE_TOLERANCE_M)
+
     def success(self, data: mujoco.MjData) -> bool:
         pos = data.xpos[self.obj_body]
-        at_edge = 0.0 <= self.edge_distance(data) <= self.options["edge_strip_m"] and _inside(self.surface, pos[:2], margin=0.0)
+        at_edge = self.at_edge(data)
         on_surface = abs(pos[2] - self.rest_z) < ON_SURFACE_TOLERANCE_M and data.xmat[self.obj_body][8] > UPRIGHT_COS
         still = np.linalg.norm(data.cvel[self.obj_body, 3:6]) < 0.05
         return bool(at_edge and on_surface and still and not self.grasping(data))
