@@ -83,6 +83,7 @@ class CameraRenderer:
         self._camera = mujoco.MjvCamera()
         self._camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
         self._flipped = np.empty((self.height, self.width, 3), np.uint8)
+        self._depth_raw = np.empty((self.height, self.width), np.float32)
         # A geom group this renderer never draws, where culled geoms go (None: all groups drawn).
         hidden_groups = np.flatnonzero(np.asarray(self._option.geomgroup) == 0)
         self._hidden_group = int(hidden_groups[-1]) if hidden_groups.size else None
@@ -109,6 +110,8 @@ class CameraRenderer:
         if self._mjr is not None:
             self._mjr.free()
         self._mjr = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150.value)
+        # The depth mapping linear_depth inverts (set, not assumed: mujoco.Renderer sets ZEROFAR).
+        self._mjr.readDepthMap = mujoco.mjtDepthMap.mjDEPTH_ZERONEAR
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN.value, self._mjr)
         # Room for every geom and site of the model plus decorations; far smaller than
         # mujoco.Renderer's 10,000 (a 15 ms allocation per scene).
@@ -116,16 +119,80 @@ class CameraRenderer:
         if not self.pretty:
             self._scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
             self._scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+        # The clipping planes MuJoCo's projection uses (mjv_updateScene: znear/zfar x extent).
+        self._znear = float(model.vis.map.znear * model.stat.extent)
+        self._zfar = float(model.vis.map.zfar * model.stat.extent)
         self._model = model
 
-    def render(self, data: mujoco.MjData, camera: str | int, out: np.ndarray | None = None) -> np.ndarray:
-        """RGB uint8 (H, W, 3) of camera `camera` (id or name); written into `out` when given."""
+    def render(self, data: mujoco.MjData, camera: str | int, out: np.ndarray | None = None,
+               depth: np.ndarray | bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """RGB uint8 (H, W, 3) of camera `camera` (id or name); written into `out` when given.
+
+        `depth=True` (or a float32 (H, W) array to fill) also returns the depth of every pixel in
+        metres along the camera's axis, read from the same render pass (MuJoCo reads the colour
+        and depth buffers at once): returns (rgb, depth). Pixels that see nothing hold the far
+        clipping distance.
+        """
+        cam_id = self._select(camera)
+        self._draw(data, cam_id)
+        depth_out = None
+        if depth is not False:
+            depth_out = depth if isinstance(depth, np.ndarray) else np.empty((self.height, self.width), np.float32)
+        mujoco.mjr_readPixels(self._flipped, self._depth_raw if depth_out is not None else None, self._rect, self._mjr)
+        if out is None:
+            out = np.empty((self.height, self.width, 3), np.uint8)
+        # OpenGL's rows run bottom-up.
+        np.copyto(out, self._flipped[::-1])
+        if depth_out is None:
+            return out
+        linear_depth(self._depth_raw[::-1], self._znear, self._zfar, out=depth_out)
+        return out, depth_out
+
+    def render_segmentation(self, data: mujoco.MjData, camera: str | int, geom_label: np.ndarray,
+                            out: np.ndarray | None = None) -> np.ndarray:
+        """Label per pixel (H, W) of camera `camera`: `geom_label[g]` where geom g is seen, 0 elsewhere.
+
+        A second pass with MuJoCo's segmentation rendering (flat colours that encode which scene
+        element each pixel shows, no lighting, textures or fog), so colours and lights never
+        change it. `geom_label` is an array over the model's geoms (its dtype is the output's).
+        """
+        cam_id = self._select(camera)
+        flags = self._scene.flags
+        flags[mujoco.mjtRndFlag.mjRND_SEGMENT] = 1
+        flags[mujoco.mjtRndFlag.mjRND_IDCOLOR] = 1
+        try:
+            self._draw(data, cam_id)
+            mujoco.mjr_readPixels(self._flipped, None, self._rect, self._mjr)
+        finally:
+            flags[mujoco.mjtRndFlag.mjRND_SEGMENT] = 0
+            flags[mujoco.mjtRndFlag.mjRND_IDCOLOR] = 0
+        rgb = self._flipped[::-1].astype(np.int32)
+        # IDCOLOR: colour = index into the scene's geoms + 1 (0 = background), in r, g, b bytes.
+        scene_index = rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
+        ngeom = self._scene.ngeom
+        table = np.zeros(ngeom + 1, geom_label.dtype)
+        for i in range(ngeom):
+            g = self._scene.geoms[i]
+            if g.objtype == mujoco.mjtObj.mjOBJ_GEOM and 0 <= g.objid < len(geom_label):
+                table[i + 1] = geom_label[g.objid]
+        scene_index[scene_index > ngeom] = 0
+        labels = table[scene_index]
+        if out is None:
+            return labels
+        np.copyto(out, labels)
+        return out
+
+    def _select(self, camera: str | int) -> int:
         if self._mjr is None:
             raise RuntimeError("CameraRenderer.render called after close()")
         model = self._model
         cam_id = camera if isinstance(camera, (int, np.integer)) else mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, camera)
         if not 0 <= cam_id < model.ncam:
             raise ValueError(f"unknown camera {camera!r}; the model has {model.ncam} cameras")
+        return int(cam_id)
+
+    def _draw(self, data: mujoco.MjData, cam_id: int) -> None:
+        model = self._model
         self._camera.fixedcamid = int(cam_id)
         self._gl.make_current()
         hidden = None if self.pretty else outside_view(model, data, int(cam_id), self.height, self.width)
@@ -143,12 +210,6 @@ class CameraRenderer:
         if self._scene.nlight > GL_MAX_LIGHTS:
             self._scene.nlight = GL_MAX_LIGHTS  # the rest would draw nothing and leave a GL error
         mujoco.mjr_render(self._rect, self._scene, self._mjr)
-        mujoco.mjr_readPixels(self._flipped, None, self._rect, self._mjr)
-        if out is None:
-            out = np.empty((self.height, self.width, 3), np.uint8)
-        # OpenGL's rows run bottom-up.
-        np.copyto(out, self._flipped[::-1])
-        return out
 
     def close(self) -> None:
         """Free the GL context and everything in it; idempotent, and safe at interpreter exit."""
@@ -250,6 +311,18 @@ def outside_view(model: mujoco.MjModel, data: mujoco.MjData, cam_id: int, height
     beyond_x = (np.abs(rel[:, 0]) - tan_x * depth) / np.sqrt(1 + tan_x * tan_x) > radius
     beyond_y = (np.abs(rel[:, 1]) - tan_y * depth) / np.sqrt(1 + tan_y * tan_y) > radius
     return (behind | beyond_x | beyond_y) & (model.geom_rbound > 0)
+
+
+def linear_depth(raw: np.ndarray, znear: float, zfar: float, out: np.ndarray | None = None) -> np.ndarray:
+    """Metres along the camera axis from depth-buffer values of a perspective camera.
+
+    Read with `readDepthMap = mjDEPTH_ZERONEAR` (0 at the near plane, 1 at the far one, OpenGL's
+    classic mapping): raw = (1/near - 1/z) / (1/near - 1/far), so z = near / (1 - raw (1 - near/far)).
+    Computed in float64, as mujoco.Renderer does, then stored as float32.
+    """
+    out = np.empty(raw.shape, np.float32) if out is None else out
+    np.copyto(out, znear / (1.0 - raw.astype(np.float64) * (1.0 - znear / zfar)))
+    return out
 
 
 def _ensure_offscreen_buffer(model: mujoco.MjModel, height: int, width: int) -> None:

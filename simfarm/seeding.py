@@ -65,3 +65,8 @@ def scene_rng(seed: int, scene_index: int, split: str = "train") -> np.random.Ge
 def robot_rng(seed: int, index: int, split: str = "train") -> np.random.Generator:
     """The stream that draws episode `index`'s robot in a mixed-robot job (tag 13: apart from the others)."""
     return np.random.default_rng(np.random.SeedSequence([seed, index, split_code(split), 13]))
+
+
+def pointcloud_rng(seed: int, index: int, split: str = "train") -> np.random.Generator:
+    """The stream that samples episode `index`'s point clouds (tag 17: apart from the sensor noise)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, index, split_code(split), 17]))

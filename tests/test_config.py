@@ -34,7 +34,7 @@ def test_unknown_group_option_lists_the_available_ones():
     "overrides, message",
     [
         (["episodes=0"], "episodes: must be an integer >= 1"),
-        (["obs_mode=depth"], "obs_mode: got 'depth'; accepted: state, rgb, rgb\\+state"),
+        (["obs_mode=depth+sonar"], "obs_mode: unknown part 'sonar' in 'depth\\+sonar'; accepted: parts rgb, depth, segmentation, pointcloud, state"),
         (["camera_size=[224]"], "camera_size: must be \\[height, width\\]"),
         (["split=holdout"], "split: got 'holdout'; accepted: train, test, valid"),
         (["task=push_trolley"], "push_trolley needs a mobile base; 'panda' has none"),

@@ -89,6 +89,9 @@ ENV_ROWS = [
     ({"max_steps": 0}, "max_steps=0"),
     ({"max_steps": -5}, "max_steps=-5"),
     ({"obs_mode": "rbg"}, "obs_mode=rbg"),
+    ({"obs_mode": "rgb+dept"}, "obs_mode=rgb+dept"),
+    ({"pointcloud_points": 0}, "pointcloud_points=0"),
+    ({"pointcloud_crop": "yes"}, "pointcloud_crop=yes"),
     ({"split": "holdout"}, "split=holdout"),
     ({"pretty": "maybe"}, "pretty=maybe"),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simfarm.envs.options import OBS_MODES, check_env_options
+from simfarm.envs.options import OBS_MODE_EXAMPLES, OBS_PARTS, check_env_options
 from simfarm.envs.registration import env_id, env_ids, register_envs
 
 ENV_IDS = register_envs()
@@ -49,5 +49,5 @@ def validate_config(cfg: dict[str, Any]) -> None:
     check_job_cameras(cfg)
 
 
-__all__ = ["ENV_IDS", "OBS_MODES", "DmEnvAdapter", "EnvConfig", "SimfarmEnv", "check_env_options", "env_id",
+__all__ = ["ENV_IDS", "OBS_MODE_EXAMPLES", "OBS_PARTS", "DmEnvAdapter", "EnvConfig", "SimfarmEnv", "check_env_options", "env_id",
            "env_ids", "make_env", "register_envs", "validate_config"]

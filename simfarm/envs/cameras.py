@@ -37,9 +37,9 @@ def scene_camera_names(spec) -> list[str]:
 
 def check_job_cameras(cfg: dict[str, Any]) -> None:
     """ConfigError when an image job names a camera that neither its scenes nor its robot have."""
-    from simfarm.envs.options import check_cameras
+    from simfarm.envs.options import IMAGE_PARTS, check_cameras, obs_parts
 
-    if cfg.get("obs_mode", "state") == "state" or not cfg.get("scene") or not cfg.get("robot"):
+    if not obs_parts(cfg.get("obs_mode", "state")) & set(IMAGE_PARTS) or not cfg.get("scene") or not cfg.get("robot"):
         return
     from simfarm.robots import make_robot
     from simfarm.robots.mix import is_mix, mix_weights

@@ -14,7 +14,11 @@ from typing import Any
 from simfarm import checks
 from simfarm.errors import ConfigError
 
-OBS_MODES = ("state", "rgb", "rgb+state")
+# The parts an observation mode combines with "+" (e.g. rgb+depth+state), in canonical order.
+OBS_PARTS = ("rgb", "depth", "segmentation", "pointcloud", "state")
+OBS_MODE_EXAMPLES = ("state", "rgb+state", "rgb+depth+state", "rgb+depth+segmentation+state", "pointcloud+state")
+IMAGE_PARTS = ("rgb", "depth", "segmentation", "pointcloud")  # the parts that need cameras
+POINTCLOUD_POINTS_RANGE = (1, 1_000_000)
 # The physics step of every built scene (simfarm.scene.builder.TIMESTEP_S). Kept here as a number
 # so checking a config imports no MuJoCo; a test holds the two equal.
 PHYSICS_TIMESTEP_S = 0.002
@@ -54,6 +58,40 @@ def check_camera_size(value: Any) -> tuple[int, int]:
     return (int(value[0]), int(value[1]))
 
 
+def obs_parts(mode: str) -> frozenset[str]:
+    """The parts of a (checked) observation mode: obs_parts("rgb+state") == {"rgb", "state"}."""
+    return frozenset(mode.split("+"))
+
+
+def check_obs_mode(value: Any) -> str:
+    """An observation mode in canonical order (depth+rgb -> rgb+depth); ConfigError naming the part."""
+    accepted = f"parts {', '.join(OBS_PARTS)} joined with '+' (e.g. {', '.join(OBS_MODE_EXAMPLES)})"
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"obs_mode: got {value!r}; accepted: {accepted}")
+    parts = [p.strip() for p in value.split("+")]
+    for part in parts:
+        if part not in OBS_PARTS:
+            raise ConfigError(f"obs_mode: unknown part {part!r}{checks.did_you_mean(part, OBS_PARTS)} in {value!r}; accepted: {accepted}")
+    if len(set(parts)) != len(parts):
+        raise ConfigError(f"obs_mode: {value!r} names a part twice; accepted: {accepted}")
+    return "+".join(p for p in OBS_PARTS if p in parts)
+
+
+def check_pointcloud_crop(value: Any) -> bool | tuple[tuple[float, float], ...]:
+    """`true` (the workspace), `false` (no crop), or a box [[xmin, xmax], [ymin, ymax], [zmin, zmax]] in the base frame."""
+    if isinstance(value, bool):
+        return value
+    ok = isinstance(value, (list, tuple)) and len(value) == 3 and all(
+        isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r)
+        and r[0] < r[1] for r in value)
+    if not ok:
+        raise ConfigError(
+            f"pointcloud_crop: got {value!r}; accepted: true (the workspace), false (no crop), or "
+            "[[xmin, xmax], [ymin, ymax], [zmin, zmax]] metres in the robot's base frame"
+        )
+    return tuple((float(r[0]), float(r[1])) for r in value)
+
+
 def check_control_hz(value: Any) -> int:
     rates = control_rates_hz()
     hz = checks.integer("control_hz", value, 1, rates[-1])
@@ -69,7 +107,11 @@ def check_env_options(values: Mapping[str, Any]) -> dict[str, Any]:
     """The env options present in `values`, checked and normalized (ConfigError naming the key)."""
     out: dict[str, Any] = {}
     if "obs_mode" in values:
-        out["obs_mode"] = checks.one_of("obs_mode", values["obs_mode"], OBS_MODES)
+        out["obs_mode"] = check_obs_mode(values["obs_mode"])
+    if "pointcloud_points" in values:
+        out["pointcloud_points"] = checks.integer("pointcloud_points", values["pointcloud_points"], *POINTCLOUD_POINTS_RANGE)
+    if "pointcloud_crop" in values:
+        out["pointcloud_crop"] = check_pointcloud_crop(values["pointcloud_crop"])
     if "control_hz" in values:
         out["control_hz"] = check_control_hz(values["control_hz"])
     if "cameras" in values:

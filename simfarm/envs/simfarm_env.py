@@ -20,9 +20,10 @@ from gymnasium import spaces
 
 from simfarm.checks import did_you_mean
 from simfarm.envs.cameras import default_cameras, model_camera_name
-from simfarm.envs.options import check_env_options
+from simfarm.envs import geometry
+from simfarm.envs.options import IMAGE_PARTS, check_env_options, obs_parts
 from simfarm.errors import ConfigError, TaskError
-from simfarm.seeding import episode_seeds
+from simfarm.seeding import episode_seeds, pointcloud_rng
 from simfarm.seeding import scene_rng as scene_rng_for
 from simfarm.tasks import make_task
 from simfarm.tasks.base import TaskScene
@@ -43,7 +44,9 @@ class EnvConfig:
     robot: str | dict[str, Any] = "panda"
     scene: str | dict[str, Any] = "tabletop"
     randomization: str | dict[str, Any] = "light"
-    obs_mode: str = "state"
+    obs_mode: str = "state"  # parts rgb, depth, segmentation, pointcloud, state joined by "+"
+    pointcloud_points: int = 4096
+    pointcloud_crop: bool | tuple = True  # True: the workspace; False: none; or a base-frame box
     control_mode: str | None = None
     control_hz: int = 10
     cameras: tuple[str, ...] | None = None  # None: workspace + the robot's own (simfarm.envs.cameras)
@@ -66,6 +69,8 @@ class EnvConfig:
             scene=cfg["scene"],
             randomization=cfg["randomization"],
             obs_mode=cfg["obs_mode"],
+            pointcloud_points=int(cfg.get("pointcloud_points", 4096)),
+            pointcloud_crop=cfg.get("pointcloud_crop", True),
             control_mode=cfg.get("control_mode"),
             control_hz=int(cfg["control_hz"]),
             cameras=cfg.get("cameras"),
@@ -119,6 +124,7 @@ class SimfarmEnv(gym.Env):
         if render_mode not in (None, "rgb_array"):
             raise ConfigError(f"render_mode: got {render_mode!r}; accepted: rgb_array")
         self.config = config
+        self.obs_parts = obs_parts(config.obs_mode)
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": config.control_hz}
 
@@ -212,6 +218,12 @@ class SimfarmEnv(gym.Env):
         self._robot_geom_mask[self._robot_geoms] = True
         self._env_geom_mask = self._static_geom_mask()
         self._camera_ids = {cam: self._camera_id(cam) for cam in self._cameras()}
+        self.instances = None
+        if self.obs_parts & {"segmentation", "pointcloud"}:
+            from simfarm.envs.segmentation import InstanceTable
+
+            self.instances = InstanceTable(self.model, built, self.handle.geom_ids)
+        self._rays: dict[str, np.ndarray] = {}
 
     def _static_geom_mask(self) -> np.ndarray:
         """Furniture, walls and floors: geoms the robot should not bump into (from the scene index)."""
@@ -222,7 +234,7 @@ class SimfarmEnv(gym.Env):
         return mask
 
     def _cameras(self) -> tuple[str, ...]:
-        return self.config.cameras if self.config.obs_mode != "state" else ()
+        return self.config.cameras if self.obs_parts & set(IMAGE_PARTS) else ()
 
     def _camera_id(self, cam: str) -> int:
         name = model_camera_name(self.robot, cam)
@@ -240,16 +252,25 @@ class SimfarmEnv(gym.Env):
 
     def _make_observation_space(self) -> spaces.Dict:
         parts: dict[str, spaces.Space] = {}
-        if self.config.obs_mode in ("state", "rgb+state"):
+        if "state" in self.obs_parts:
             n_state = len(self.handle.state_names())
             parts["state"] = spaces.Box(-np.inf, np.inf, (n_state,), np.float32)
             n_env = len(self.task.environment_state_names)
             parts["environment_state"] = spaces.Box(-np.inf, np.inf, (n_env,), np.float32)
-        if self._cameras():
-            h, w = self.config.camera_size
-            parts["images"] = spaces.Dict(
-                {cam: spaces.Box(0, 255, (h, w, 3), np.uint8) for cam in self._cameras()}
-            )
+        h, w = self.config.camera_size
+        cams = self._cameras()
+        if "rgb" in self.obs_parts:
+            parts["images"] = spaces.Dict({cam: spaces.Box(0, 255, (h, w, 3), np.uint8) for cam in cams})
+        if "depth" in self.obs_parts:
+            parts["depth"] = spaces.Dict({cam: spaces.Box(0.0, np.inf, (h, w), np.float32) for cam in cams})
+        if "segmentation" in self.obs_parts:
+            parts["segmentation"] = spaces.Dict({cam: spaces.Box(0, 255, (h, w), np.uint8) for cam in cams})
+        if "pointcloud" in self.obs_parts:
+            # xyz (m, base frame), rgb (0..255), instance id: every row a real point of the scene.
+            low = np.array([-np.inf] * 3 + [0.0] * 4, np.float32)
+            high = np.array([np.inf] * 3 + [255.0] * 4, np.float32)
+            n = self.config.pointcloud_points
+            parts["pointcloud"] = spaces.Box(np.tile(low, (n, 1)), np.tile(high, (n, 1)), (n, 7), np.float32)
         return spaces.Dict(parts)
 
     def state_names(self) -> list[str]:
@@ -329,6 +350,8 @@ class SimfarmEnv(gym.Env):
         t0 = time.perf_counter()
         seeds, applied, attempt = self._setup_episode(self._seed, index, options.get("scene_spec"), options)
         self._sensor_rng = seeds.sensor
+        # The point-cloud sample's own stream, so the other modes' noise draws stay as they were.
+        self._cloud_rng = pointcloud_rng(seeds.seed, seeds.index, seeds.split)
         self._timing = self.preset.make_timing(self.action_space, seeds.sensor)
         applied = {**applied, "timing": self._timing.values}
         self._step_count = 0
@@ -351,6 +374,10 @@ class SimfarmEnv(gym.Env):
             "paraphrases": self.task.paraphrases(),
             "setup_time_s": time.perf_counter() - t0,
         }
+        if self._camera_ids:
+            self.episode_info["camera_info"] = self.camera_info()
+        if self.instances is not None:
+            self.episode_info["segmentation"] = self.instances.table()
         return self._observation(), self._info()
 
     def step(self, action):
@@ -412,17 +439,120 @@ class SimfarmEnv(gym.Env):
 
     def _observation(self, images: bool = True) -> dict[str, Any]:
         obs: dict[str, Any] = {}
-        if "state" in self.observation_space.spaces:
+        if "state" in self.obs_parts:
             state = self.handle.state(self.data).astype(np.float32, copy=False)
             obs["state"] = self.preset.noisy_state(state, self._sensor_rng)
             obs["environment_state"] = self.task.environment_state(self.data).astype(np.float32, copy=False)
-        if images and "images" in self.observation_space.spaces:
-            renderer = self._renderer(tuple(self.config.camera_size))
-            images = {}
-            for cam, cam_id in self._camera_ids.items():
-                images[cam] = self.preset.noisy_image(renderer.render(self.data, cam_id), self._sensor_rng)
-            obs["images"] = images
+        if not images or not self._camera_ids:
+            return obs
+        parts = self.obs_parts
+        renderer = self._renderer(tuple(self.config.camera_size))
+        want_rgb = bool(parts & {"rgb", "pointcloud"})
+        want_depth = bool(parts & {"depth", "pointcloud"})
+        want_seg = bool(parts & {"segmentation", "pointcloud"})
+        rgb, depth, seg = {}, {}, {}
+        for cam, cam_id in self._camera_ids.items():
+            if want_depth:
+                frame, depth[cam] = renderer.render(self.data, cam_id, depth=True)
+            elif want_rgb:
+                frame = renderer.render(self.data, cam_id)
+            if want_rgb:
+                rgb[cam] = self.preset.noisy_image(frame, self._sensor_rng)
+            if want_seg:
+                seg[cam] = renderer.render_segmentation(self.data, cam_id, self.instances.geom_instance)
+        if "rgb" in parts:
+            obs["images"] = rgb
+        if "depth" in parts:
+            obs["depth"] = depth
+        if "segmentation" in parts:
+            obs["segmentation"] = seg
+        if "pointcloud" in parts:
+            obs["pointcloud"] = self._pointcloud(rgb, depth, seg)
         return obs
+
+    # -- camera geometry and point clouds ------------------------------------------------------
+
+    def base_pose(self) -> np.ndarray:
+        """(4, 4) world pose of the robot's base frame (its root body)."""
+        return geometry.world_T_body(self.data, self.handle.root_body_id)
+
+    def camera_geometry(self, cam: str) -> dict[str, np.ndarray]:
+        """Camera `cam` now: intrinsics (3, 3), world_T_camera and base_T_camera (4, 4), OpenCV axes
+        (simfarm.envs.geometry)."""
+        cam_id = self._camera_ids[cam] if cam in self._camera_ids else self._camera_id(cam)
+        h, w = self.config.camera_size
+        world_T_cam = geometry.world_T_camera(self.data, cam_id)
+        return {
+            "intrinsics": geometry.intrinsic_matrix(float(self.model.cam_fovy[cam_id]), h, w),
+            "world_T_camera": world_T_cam,
+            "base_T_camera": geometry.invert(self.base_pose()) @ world_T_cam,
+        }
+
+    def camera_info(self) -> dict[str, dict[str, Any]]:
+        """Per camera: size, vertical field of view and whether it moves in the world (a wrist)."""
+        h, w = self.config.camera_size
+        out = {}
+        for cam, cam_id in self._camera_ids.items():
+            body = int(self.model.cam_bodyid[cam_id])
+            moving = body != 0 and not (self.model.body_weldid[body] == 0 and self.model.body_mocapid[body] < 0)
+            out[cam] = {"height": h, "width": w, "fovy_deg": float(self.model.cam_fovy[cam_id]), "moving": bool(moving)}
+        return out
+
+    def _pointcloud(self, rgb: dict, depth: dict, seg: dict) -> np.ndarray:
+        """(N, 7) xyz in the base frame, rgb, instance id: the cameras' points fused, cropped, sampled to N."""
+        zfar = float(self.model.vis.map.zfar * self.model.stat.extent)
+        base_T_world = geometry.invert(self.base_pose())
+        clouds = []
+        for cam in self._camera_ids:
+            g = self.camera_geometry(cam)
+            rays = self._rays.get(cam)
+            if rays is None or rays.shape[:2] != depth[cam].shape:
+                rays = self._rays[cam] = geometry.pixel_rays(g["intrinsics"], *depth[cam].shape)
+            hit = depth[cam] < zfar * 0.999  # pixels that see something
+            pts_cam = rays[hit] * depth[cam][hit][:, None]
+            pts = geometry.transform(g["base_T_camera"], pts_cam)
+            keep = self._crop_mask(pts, base_T_world)
+            cloud = np.empty((int(keep.sum()), 7), np.float32)
+            cloud[:, :3] = pts[keep]
+            cloud[:, 3:6] = rgb[cam][hit][keep]
+            cloud[:, 6] = seg[cam][hit][keep]
+            clouds.append(cloud)
+        cloud = np.concatenate(clouds) if clouds else np.zeros((0, 7), np.float32)
+        n = self.config.pointcloud_points
+        if len(cloud) == 0:
+            return np.zeros((n, 7), np.float32)
+        # Exactly n points: a uniform sample without replacement, or every point plus repeats.
+        idx = self._cloud_rng.choice(len(cloud), n, replace=len(cloud) < n)
+        return cloud[np.sort(idx)]
+
+    def _crop_mask(self, pts_base: np.ndarray, base_T_world: np.ndarray) -> np.ndarray:
+        crop = self.config.pointcloud_crop
+        if crop is False:
+            return np.ones(len(pts_base), bool)
+        if crop is not True:
+            lo, hi = np.array([r[0] for r in crop]), np.array([r[1] for r in crop])
+            return np.all((pts_base >= lo) & (pts_base <= hi), axis=1)
+        box = self._workspace_box()
+        if box is None:
+            return np.ones(len(pts_base), bool)
+        world_T_ws, half, z_range = box
+        local = geometry.transform(geometry.invert(world_T_ws) @ geometry.invert(base_T_world), pts_base)
+        return (np.all(np.abs(local[:, :2]) <= half, axis=1) & (local[:, 2] >= z_range[0]) & (local[:, 2] <= z_range[1]))
+
+    def _workspace_box(self):
+        """The workspace crop: the footprint of the furniture the robot faces (5 cm margin), from
+        2 cm above the floor to 60 cm above its top; None when the scene names no workspace."""
+        spec = self._built.spec
+        piece = next((f for f in spec.furniture if f.name == spec.workspace), None)
+        if piece is None:
+            return None
+        T = np.eye(4)
+        c, s_ = np.cos(piece.yaw_rad), np.sin(piece.yaw_rad)
+        T[:3, :3] = [[c, -s_, 0], [s_, c, 0], [0, 0, 1]]
+        T[:3, 3] = [piece.pos[0], piece.pos[1], 0.0]
+        half = np.array([piece.size[0] / 2 + 0.05, piece.size[1] / 2 + 0.05])
+        top = float(piece.pos[2]) + float(piece.size[2])
+        return T, half, (0.02, top + 0.6)
 
     def _info(self) -> dict[str, Any]:
         return {

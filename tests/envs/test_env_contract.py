@@ -119,7 +119,7 @@ def test_bad_inputs_name_the_accepted_values():
     with pytest.raises(RobotError):
         SimfarmEnv(EnvConfig(robot="octopus"))
     with pytest.raises(ConfigError, match="rgb\\+state"):
-        SimfarmEnv(EnvConfig(obs_mode="depth"))
+        SimfarmEnv(EnvConfig(obs_mode="rgb+thermal"))
     with pytest.raises(ConfigError, match="wrist"):
         SimfarmEnv(EnvConfig(scene="tabletop", obs_mode="rgb", cameras=("nope",), camera_size=(32, 32)))
     with pytest.raises((ConfigError, TaskError, RobotError), match="ee_delta"):
