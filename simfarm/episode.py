@@ -26,7 +26,12 @@ class Episode:
     """Arrays per step plus the metadata needed to rebuild and replay the episode.
 
     `images` maps a camera name (e.g. "workspace", "wrist") to uint8 frames (T, H, W, 3); the writers
-    store them as `observation.images.<camera>`. `metadata` is JSON-serializable and holds at least:
+    store them as `observation.images.<camera>`. `depth` maps a camera to float32 (T, H, W) metres
+    along the optical axis; `segmentation` to uint8 (T, H, W) instance ids, whose table (id -> name,
+    category, colour, semantic class) is `metadata["segmentation"]`. `cameras` holds each camera's
+    geometry (simfarm.envs.geometry): `intrinsics` (3, 3) and per frame `world_T_camera` and
+    `base_T_camera` (T, 4, 4), OpenCV axes (x right, y down, z forward), base = the robot's root
+    body. `metadata` is JSON-serializable and holds at least:
     seed, split, episode_index, config_hash, task, robot, scene (program name), scene_spec (JSON str),
     scene_hash, randomization (applied values), success, safety figures, versions, wall_time_s,
     policy, and `error` (None, or the message of a failed episode).
@@ -39,6 +44,9 @@ class Episode:
     steps: dict[str, np.ndarray]
     images: dict[str, np.ndarray] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    depth: dict[str, np.ndarray] = field(default_factory=dict)
+    segmentation: dict[str, np.ndarray] = field(default_factory=dict)
+    cameras: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def length(self) -> int:
@@ -60,3 +68,16 @@ class Episode:
                     f"episode {self.index}: images[{cam!r}] must be uint8 (T={n}, H, W, 3), "
                     f"got {frames.dtype} {frames.shape}"
                 )
+        for kind, maps, dtype in (("depth", self.depth, np.float32), ("segmentation", self.segmentation, np.uint8)):
+            for cam, frames in maps.items():
+                if frames.dtype != dtype or frames.ndim != 3 or len(frames) != n:
+                    raise ValueError(
+                        f"episode {self.index}: {kind}[{cam!r}] must be {np.dtype(dtype).name} (T={n}, H, W), "
+                        f"got {frames.dtype} {frames.shape}"
+                    )
+        for cam, geometry in self.cameras.items():
+            for key in ("world_T_camera", "base_T_camera"):
+                if np.shape(geometry.get(key)) != (n, 4, 4):
+                    raise ValueError(f"episode {self.index}: cameras[{cam!r}][{key!r}] must be (T={n}, 4, 4)")
+            if np.shape(geometry.get("intrinsics")) != (3, 3):
+                raise ValueError(f"episode {self.index}: cameras[{cam!r}]['intrinsics'] must be (3, 3)")

@@ -113,10 +113,13 @@ class EpisodeRunner:
             buf["observation.ee_pose"] = self._buffer("ee_pose", (T, 8 * len(arms)), np.float32)
             buf["action.ee_delta"] = self._buffer("ee_delta", (T, 7 * len(arms)), np.float32)
             pose = canonical.ee_pose(env.handle, env.data)
-        images = {
-            cam: self._buffer(f"img/{cam}", (T, *space.shape), np.uint8)
-            for cam, space in (env.observation_space["images"].spaces.items() if "images" in env.observation_space.spaces else [])
-        }
+        images = self._camera_buffers(env, "images", T)
+        depth = self._camera_buffers(env, "depth", T)
+        segmentation = self._camera_buffers(env, "segmentation", T)
+        # Camera geometry per frame (the wrist moves; a mobile base moves every camera's base_T_camera).
+        poses = {cam: (self._buffer(f"wTc/{cam}", (T, 4, 4), np.float64), self._buffer(f"bTc/{cam}", (T, 4, 4), np.float64))
+                 for cam in env._camera_ids}
+        intrinsics = {cam: env.camera_geometry(cam)["intrinsics"] for cam in poses}
         t = 0
         act_time_s = 0.0
         # The subtask each frame is on, as (subtask index, first frame) at each change.
@@ -131,8 +134,12 @@ class EpisodeRunner:
                 if n_state:
                     buf["observation.state"][t] = obs["state"]
                     buf["observation.environment_state"][t] = obs["environment_state"]
-                for cam, frames in images.items():
-                    frames[t] = obs["images"][cam]
+                for key, buffers in (("images", images), ("depth", depth), ("segmentation", segmentation)):
+                    for cam, frames in buffers.items():
+                        frames[t] = obs[key][cam]
+                for cam, (world_T_cam, base_T_cam) in poses.items():
+                    g = env.camera_geometry(cam)
+                    world_T_cam[t], base_T_cam[t] = g["world_T_camera"], g["base_T_camera"]
                 env.physics_state(out=buf["physics_state"][t])
                 if actions is None:
                     ta = time.perf_counter()
@@ -215,7 +222,18 @@ class EpisodeRunner:
             steps=steps,
             images={cam: frames[:t].copy() for cam, frames in images.items()},
             metadata=metadata,
+            depth={cam: frames[:t].copy() for cam, frames in depth.items()},
+            segmentation={cam: frames[:t].copy() for cam, frames in segmentation.items()},
+            cameras={cam: {"intrinsics": intrinsics[cam], "world_T_camera": w[:t].copy(), "base_T_camera": b[:t].copy()}
+                     for cam, (w, b) in poses.items()},
         )
+
+    def _camera_buffers(self, env: SimfarmEnv, key: str, T: int) -> dict[str, np.ndarray]:
+        """Per camera, a reused (T, ...) buffer for observation part `key` (images, depth, segmentation)."""
+        if key not in env.observation_space.spaces:
+            return {}
+        return {cam: self._buffer(f"{key}/{cam}", (T, *space.shape), space.dtype)
+                for cam, space in env.observation_space[key].spaces.items()}
 
     def _pad_joints(self, steps: dict[str, np.ndarray], names: dict[str, list[str]], n_joints: int) -> None:
         """A mix's robots differ in joint count: their states are aligned slot by slot, joint k in
