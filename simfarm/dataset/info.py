@@ -31,9 +31,12 @@ def _info(ds: LeRobotReader | Hdf5Reader, path: str | os.PathLike) -> dict[str, 
         frames = int(ds.info["total_frames"])
         episodes = int(ds.info["total_episodes"])
         tasks = list(ds.tasks)
-        cameras = ds.video_keys
+        depth = ds.depth_keys
+        segmentation = [k for k in ds.video_keys if k.endswith("_segmentation")]
+        cameras = [k for k in ds.video_keys if k not in depth and k not in segmentation]
         root = ds.root
-        codec = sorted({ds.info["features"][k]["info"]["video.codec"] for k in cameras})
+        codec = sorted({ds.info["features"][k]["info"]["video.codec"] for k in ds.video_keys})
+        geometry = sorted(json.loads(rows[0].get("cameras") or "{}")) if rows else []
     else:
         rows = ds.simfarm_episodes
         with ds.open() as f:
@@ -41,6 +44,9 @@ def _info(ds: LeRobotReader | Hdf5Reader, path: str | os.PathLike) -> dict[str, 
             episodes = len(f["data"])
             first = f["data/demo_0/obs"] if "demo_0/obs" in f["data"] else {}
             cameras = [k for k in first if k.endswith("_image")]
+            depth = [k for k in first if k.endswith("_depth")]
+            segmentation = [k for k in first if k.endswith("_seg")]
+            geometry = [k[: -len("_extrinsics")] for k in first if k.endswith("_extrinsics")]
             fps = json.loads(f["data"].attrs.get("env_args", "{}")).get("env_kwargs", {}).get("fps") or 0
         tasks = sorted({r.get("instruction") or r.get("task") for r in rows})
         root = ds.path
@@ -63,6 +69,9 @@ def _info(ds: LeRobotReader | Hdf5Reader, path: str | os.PathLike) -> dict[str, 
         "robots": dict(Counter(str(r.get("robot")) for r in rows)),
         "programs": dict(Counter(str(r.get("program")) for r in rows)),
         "cameras": cameras,
+        "depth": depth,
+        "segmentation": segmentation,
+        "camera_geometry": geometry,
         "video_codec": codec,
         "size_bytes": size,
     }

@@ -177,16 +177,80 @@ class LeRobotReader:
         sub = table.slice(int(sel[0]), len(sel))
         return {name: column_to_numpy(sub.column(name)) for name in sub.column_names}
 
-    def frames(self, episode_index: int, key: str, tolerance_s: float | None = None) -> np.ndarray:
+    def frames(self, episode_index: int, key: str, tolerance_s: float | None = None,
+               pixel_format: str = "rgb24") -> np.ndarray:
         """Decode an episode's frames of video `key` at from_timestamp + timestamp."""
         from simfarm.writers.video import decode_frames_at
 
         ep = self.episode(episode_index)
+        if f"videos/{key}/chunk_index" not in ep:
+            raise DatasetError(f"{self.root}: no video {key!r}; the dataset has {self.video_keys}")
         rows = self.episode_rows(episode_index)
         path = self.video_path(key, ep[f"videos/{key}/chunk_index"], ep[f"videos/{key}/file_index"])
         ts = ep[f"videos/{key}/from_timestamp"] + rows["timestamp"].astype(np.float64)
-        frames, _ = decode_frames_at(path, ts.tolist(), tolerance_s if tolerance_s is not None else 1.0 / (2 * self.fps))
+        frames, _ = decode_frames_at(path, ts.tolist(), tolerance_s if tolerance_s is not None else 1.0 / (2 * self.fps),
+                                     pixel_format=pixel_format)
         return frames
+
+    @property
+    def depth_keys(self) -> list[str]:
+        """Video features flagged as depth maps (`is_depth_map`, or LeRobot's legacy `video.is_depth_map`)."""
+        return [k for k in self.video_keys if is_depth_feature(self.info["features"][k])]
+
+    def depth(self, episode_index: int, camera: str) -> np.ndarray:
+        """float32 (T, H, W) metres of `camera`'s depth video, dequantized as LeRobot does (clamped to
+        the declared [depth_min, depth_max])."""
+        from simfarm.writers.depth import DepthCoding, dequantize
+        from simfarm.writers.spec import depth_key
+
+        key = depth_key(camera)
+        ft = self.info["features"].get(key)
+        if ft is None or not is_depth_feature(ft):
+            raise DatasetError(f"{self.root}: no depth video for camera {camera!r} (looked for {key}); depth: {self.depth_keys}")
+        codes = self.frames(episode_index, key, pixel_format="gray12le")
+        return dequantize(codes, DepthCoding.from_info(ft.get("info") or {}))
+
+    def segmentation(self, episode_index: int, camera: str) -> np.ndarray:
+        """uint8 (T, H, W) instance ids of `camera` (see `segmentation_table` for what they name)."""
+        from simfarm.writers.spec import segmentation_key
+
+        key = segmentation_key(camera)
+        if key not in self.info["features"]:
+            raise DatasetError(f"{self.root}: no segmentation video for camera {camera!r} (looked for {key})")
+        return self.frames(episode_index, key, pixel_format="gray")
+
+    def segmentation_table(self, episode_index: int) -> dict[str, Any]:
+        """{"instances": [{id, name, category, color, class_id, class}], "classes": [...]} of the episode."""
+        self.episode(episode_index)
+        return json.loads(self.simfarm_episodes[episode_index].get("segmentation") or "{}")
+
+    def camera_table(self, episode_index: int) -> dict[str, Any]:
+        """Per camera: intrinsics (3, 3), height, width, fovy_deg, moving, first-frame poses (4, 4)."""
+        self.episode(episode_index)
+        table = json.loads(self.simfarm_episodes[episode_index].get("cameras") or "{}")
+        return {cam: {k: np.asarray(v) if isinstance(v, list) else v for k, v in row.items()} for cam, row in table.items()}
+
+    def frames_path(self, chunk: int, file: int) -> Path:
+        return self.root / f"meta/simfarm/frames/chunk-{chunk:03d}/file-{file:03d}.parquet"
+
+    def frame_table(self, episode_index: int) -> dict[str, np.ndarray]:
+        """The episode's rows of the frames side table (camera poses flattened, annotation columns)."""
+        self.episode(episode_index)
+        meta = self.simfarm_episodes[episode_index]
+        if meta.get("frames/chunk_index") is None:
+            raise DatasetError(f"{self.root}: the dataset has no frames side table (no camera geometry or frame columns)")
+        table = _read_parquet(self.frames_path(meta["frames/chunk_index"], meta["frames/file_index"]))
+        sub = table.slice(meta["frames/from_row"], meta["frames/to_row"] - meta["frames/from_row"])
+        return {name: _side_column(sub.column(name)) for name in sub.column_names}
+
+    def camera_poses(self, episode_index: int, camera: str) -> dict[str, np.ndarray]:
+        """{"world_T_camera": (T, 4, 4), "base_T_camera": (T, 4, 4)} of `camera`, OpenCV axes."""
+        from simfarm.writers.frames import CAMERA_POSES, pose_column
+
+        cols = self.frame_table(episode_index)
+        if pose_column(camera, CAMERA_POSES[0]) not in cols:
+            raise DatasetError(f"{self.root}: no camera geometry for {camera!r} in the frames side table")
+        return {pose: cols[pose_column(camera, pose)].reshape(-1, 4, 4) for pose in CAMERA_POSES}
 
     def physics_states(self, episode_index: int) -> np.ndarray:
         self.episode(episode_index)  # range check
@@ -203,6 +267,24 @@ class LeRobotReader:
             return None
         path = self.root / "meta" / "simfarm" / "scenes" / f"{scene_hash}.json"
         return path.read_text() if path.exists() else None
+
+
+def _side_column(col: pa.ChunkedArray) -> np.ndarray:
+    """A side-table column as numpy; ragged per-frame values (lists of boxes...) as an object array."""
+    if pa.types.is_list(col.type) or pa.types.is_struct(col.type):
+        values = col.to_pylist()
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    return column_to_numpy(col)
+
+
+def is_depth_feature(feature: dict[str, Any]) -> bool:
+    """LeRobot's test (configs/video.py is_depth_map): `info.is_depth_map` or the legacy `video.is_depth_map`."""
+    info = feature.get("info") or {}
+    video_info = feature.get("video_info")
+    return bool(info.get("is_depth_map") or info.get("video.is_depth_map")
+                or (isinstance(video_info, dict) and video_info.get("video.is_depth_map")))
 
 
 class Hdf5Reader:
@@ -270,6 +352,32 @@ class Hdf5Reader:
             metadata["scene_spec"] = str(g.attrs.get("scene_spec", "")) or None
             metadata["dataset_episode_index"] = episode_index
             return actions, states, metadata
+
+    def _obs(self, episode_index: int, key: str) -> np.ndarray:
+        with self.open() as f:
+            name = f"data/demo_{episode_index}"
+            if name not in f:
+                raise DatasetError(f"episode {episode_index} is out of range; the dataset has {len(f['data'])} episodes")
+            if key not in f[name]["obs"]:
+                raise DatasetError(f"{self.path}: {name}/obs has no {key!r}; it has {sorted(f[name]['obs'])}")
+            return f[name]["obs"][key][()]
+
+    def depth(self, episode_index: int, camera: str) -> np.ndarray:
+        """float32 (T, H, W) metres (stored unquantized)."""
+        return self._obs(episode_index, f"{camera}_depth")
+
+    def segmentation(self, episode_index: int, camera: str) -> np.ndarray:
+        """uint8 (T, H, W) instance ids."""
+        return self._obs(episode_index, f"{camera}_seg")
+
+    def camera_poses(self, episode_index: int, camera: str) -> dict[str, np.ndarray]:
+        """{"world_T_camera": (T, 4, 4), "base_T_camera": (T, 4, 4)}, OpenCV axes."""
+        return {"world_T_camera": self._obs(episode_index, f"{camera}_extrinsics"),
+                "base_T_camera": self._obs(episode_index, f"{camera}_base_T_camera")}
+
+    def segmentation_table(self, episode_index: int) -> dict[str, Any]:
+        with self.open() as f:
+            return json.loads(f[f"data/demo_{episode_index}"].attrs.get("segmentation", "{}"))
 
 
 def _metadata(text: str | None, where: str) -> dict[str, Any]:

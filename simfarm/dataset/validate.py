@@ -1,8 +1,10 @@
 """`simfarm dataset validate PATH`: every consistency check a training run would trip over later.
 
 LeRobot: schema of info.json, tasks, episode table, every data file's rows and indices, video files
-(frame counts probed by demuxing) against episode timestamps, stats against the data, and simfarm's
-own per-episode metadata, scenes and physics states. robomimic HDF5: layout, lengths, totals, masks.
+(frame counts probed by demuxing) against episode timestamps, depth videos (is_depth_map, quantizer
+range, 12-bit stream), segmentation videos (ids within the episode's table), stats against the data,
+and simfarm's own per-episode metadata, scenes, physics states and frames side table. robomimic
+HDF5: layout, lengths, totals, masks, depth/segmentation/camera arrays.
 """
 
 from __future__ import annotations
@@ -13,8 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from simfarm.dataset.reader import Hdf5Reader, LeRobotReader, column_to_numpy, detect_format
+from simfarm.dataset.reader import (
+    Hdf5Reader,
+    LeRobotReader,
+    column_to_numpy,
+    detect_format,
+    is_depth_feature,
+)
 from simfarm.errors import DatasetError
+from simfarm.writers.depth import DEPTH_PIX_FMT
+from simfarm.writers.frames import segmentation_ids
 
 INFO_KEYS = ("codebase_version", "robot_type", "total_episodes", "total_frames", "total_tasks", "chunks_size",
              "data_files_size_in_mb", "video_files_size_in_mb", "fps", "splits", "data_path", "video_path", "features")
@@ -140,6 +150,7 @@ def _validate_lerobot(ds: LeRobotReader, check_stats: bool) -> list[str]:
     if total_rows != n_frames:
         problems.append(f"data files hold {total_rows} rows; info.json total_frames is {n_frames}")
 
+    problems.extend(_check_depth_features(ds))
     problems.extend(_check_videos(ds, episodes))
     if check_stats and not problems:
         problems.extend(_check_stats(ds, {k: np.concatenate(v) for k, v in columns_seen.items() if v}))
@@ -174,6 +185,9 @@ def _check_videos(ds: LeRobotReader, episodes: list[dict]) -> list[str]:
             h, w = ft["shape"][0], ft["shape"][1]
             if (probe["height"], probe["width"]) != (h, w):
                 problems.append(f"{rel} is {probe['height']}x{probe['width']}; info.json says {h}x{w}")
+            declared = (ft.get("info") or {}).get("video.pix_fmt")
+            if (key.endswith("_depth") or is_depth_feature(ft) or key.endswith("_segmentation")) and probe["pix_fmt"] != declared:
+                problems.append(f"{rel} has pix_fmt {probe['pix_fmt']}; info.json {key} says {declared}")
             for ep in eps:
                 t0, t1 = ep[f"videos/{key}/from_timestamp"], ep[f"videos/{key}/to_timestamp"]
                 if abs(t0 * fps - round(t0 * fps)) > TIMESTAMP_TOL_S * fps:
@@ -184,6 +198,60 @@ def _check_videos(ds: LeRobotReader, episodes: list[dict]) -> list[str]:
                     problems.append(
                         f"episode {ep['episode_index']}: {key} ends at frame {round(t1 * fps)} but {rel} has {probe['frames']} frames"
                     )
+    return problems
+
+
+def _check_depth_features(ds: LeRobotReader) -> list[str]:
+    """Depth videos as LeRobot reads them: flagged is_depth_map, with a usable quantizer, 12-bit."""
+    from simfarm.writers.depth import DepthCoding
+
+    problems = []
+    for key in ds.video_keys:
+        ft = ds.info["features"][key]
+        info = ft.get("info") or {}
+        looks_depth = key.endswith("_depth") or info.get("video.pix_fmt") == DEPTH_PIX_FMT
+        if looks_depth and not is_depth_feature(ft):
+            problems.append(f"meta/info.json {key} is a depth video without info.is_depth_map: true; "
+                            "LeRobot would decode its 12-bit codes as RGB")
+            continue
+        if not is_depth_feature(ft):
+            continue
+        missing = [f"video.{k}" for k in ("depth_min", "depth_max", "shift", "use_log") if f"video.{k}" not in info]
+        if missing:
+            problems.append(f"meta/info.json {key} lacks {missing}: its codes cannot be turned back into metres")
+            continue
+        try:
+            DepthCoding.from_info(info)
+        except Exception as exc:  # ConfigError from DepthCoding: an impossible range
+            problems.append(f"meta/info.json {key}: {exc}")
+        if info.get("video.pix_fmt") != DEPTH_PIX_FMT:
+            problems.append(f"meta/info.json {key} video.pix_fmt is {info.get('video.pix_fmt')!r}; LeRobot decodes depth as {DEPTH_PIX_FMT}")
+        if list(ft.get("shape", []))[2:] != [1]:
+            problems.append(f"meta/info.json {key} shape is {ft.get('shape')}; a depth map is (height, width, 1)")
+    return problems
+
+
+def _check_segmentation(ds: LeRobotReader, episodes: list[dict], rows: dict[int, dict]) -> list[str]:
+    """Every id in each segmentation frame is 0 or an instance of the episode's table."""
+    problems = []
+    cams = [k[len("observation.images."):-len("_segmentation")] for k in ds.video_keys if k.endswith("_segmentation")]
+    for ep in episodes:
+        i = ep["episode_index"]
+        r = rows.get(i) or {}
+        try:
+            known = segmentation_ids(json.loads(r.get("segmentation") or "{}"))
+        except json.JSONDecodeError as exc:
+            problems.append(f"meta/simfarm/episodes.parquet episode {i} segmentation is not JSON: {exc}")
+            continue
+        for cam in cams:
+            try:
+                ids = set(np.unique(ds.segmentation(i, cam)).tolist())
+            except DatasetError as exc:
+                problems.append(str(exc))
+                continue
+            unknown = sorted(ids - known)
+            if unknown:
+                problems.append(f"episode {i}: {cam} segmentation holds ids {unknown[:10]} its table does not define")
     return problems
 
 
@@ -283,6 +351,42 @@ def _check_simfarm(ds: LeRobotReader, episodes: list[dict]) -> list[str]:
     extra = set(have) - {ep["episode_index"] for ep in episodes}
     if extra:
         problems.append(f"meta/simfarm/episodes.parquet has rows for unknown episodes {sorted(extra)[:5]}")
+    problems.extend(_check_frames_table(ds, episodes, have))
+    if any(k.endswith("_segmentation") for k in ds.video_keys) and not problems:
+        problems.extend(_check_segmentation(ds, episodes, have))
+    return problems
+
+
+def _check_frames_table(ds: LeRobotReader, episodes: list[dict], rows: dict[int, dict]) -> list[str]:
+    """meta/simfarm/frames: one row per data row, in the data file's order."""
+    import pyarrow.parquet as pq
+
+    problems = []
+    counts: dict[tuple[int, int], int] = {}
+    for ep in episodes:
+        r = rows.get(ep["episode_index"]) or {}
+        if r.get("frames/chunk_index") is None:
+            continue
+        loc = (r["frames/chunk_index"], r["frames/file_index"])
+        path = ds.frames_path(*loc)
+        rel = os.path.relpath(path, ds.root)
+        if loc not in counts:
+            if not path.exists():
+                problems.append(f"{rel} (frames side table of episode {ep['episode_index']}) is missing")
+                counts[loc] = -1
+                continue
+            try:
+                counts[loc] = pq.read_metadata(path).num_rows
+            except Exception as exc:  # truncated parquet footers raise ArrowInvalid
+                problems.append(f"{rel} cannot be read: {exc}")
+                counts[loc] = -1
+                continue
+            data_rows = ds.data_table(ep["data/chunk_index"], ep["data/file_index"]).num_rows
+            if counts[loc] != data_rows:
+                problems.append(f"{rel} has {counts[loc]} rows; its data file has {data_rows}")
+        if counts[loc] >= 0 and r["frames/to_row"] - r["frames/from_row"] != ep["length"]:
+            problems.append(f"meta/simfarm/episodes.parquet episode {ep['episode_index']} frames rows "
+                            f"{r['frames/from_row']}..{r['frames/to_row']} do not match its length {ep['length']}")
     return problems
 
 
@@ -327,6 +431,17 @@ def _validate_hdf5(ds: Hdf5Reader) -> list[str]:
                             problems.append(f"{ds.path}: data/{n}/{grp}/{k} has {len(dset)} rows; num_samples is {T}")
                         if k.endswith("_image") and (dset.dtype != np.uint8 or dset.ndim != 4 or dset.shape[-1] != 3):
                             problems.append(f"{ds.path}: data/{n}/{grp}/{k} must be uint8 (T, H, W, 3), got {dset.dtype} {dset.shape}")
+                        problems.extend(_check_hdf5_camera_array(f"{ds.path}: data/{n}/{grp}/{k}", k, dset))
+                if "obs" in g and any(k.endswith("_seg") for k in g["obs"]):
+                    try:
+                        known = segmentation_ids(json.loads(g.attrs.get("segmentation", "{}")))
+                    except json.JSONDecodeError as exc:
+                        problems.append(f"{ds.path}: data/{n} attribute 'segmentation' is not JSON: {exc}")
+                        known = None
+                    for k in (k for k in g["obs"] if k.endswith("_seg")):
+                        unknown = sorted(set(np.unique(g["obs"][k][()]).tolist()) - known) if known is not None else []
+                        if unknown:
+                            problems.append(f"{ds.path}: data/{n}/obs/{k} holds ids {unknown[:10]} its segmentation table does not define")
             if "simfarm" not in g.attrs:
                 problems.append(f"{ds.path}: data/{n} lacks simfarm metadata (attribute 'simfarm')")
         if "total" in data.attrs and int(data.attrs["total"]) != total:
@@ -339,6 +454,21 @@ def _validate_hdf5(ds: Hdf5Reader) -> list[str]:
         else:
             problems.append(f"{ds.path} has no 'mask' group (train/valid filter keys)")
     return problems
+
+
+# robomimic obs key suffix -> (dtype, trailing shape; None: any (H, W))
+HDF5_CAMERA_ARRAYS = {"_depth": (np.float32, None), "_seg": (np.uint8, None), "_intrinsics": (np.float64, (3, 3)),
+                      "_extrinsics": (np.float64, (4, 4)), "_base_T_camera": (np.float64, (4, 4))}
+
+
+def _check_hdf5_camera_array(where: str, key: str, dset) -> list[str]:
+    for suffix, (dtype, shape) in HDF5_CAMERA_ARRAYS.items():
+        if key.endswith(suffix):
+            ok = dset.dtype == dtype and dset.ndim == 3 and (shape is None or tuple(dset.shape[1:]) == shape)
+            if not ok:
+                want = "H, W" if shape is None else ", ".join(map(str, shape))
+                return [f"{where} must be {np.dtype(dtype).name} (T, {want}), got {dset.dtype} {dset.shape}"]
+    return []
 
 
 def summary_line(problems: list[str]) -> str:

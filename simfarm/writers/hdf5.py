@@ -1,9 +1,15 @@
 """robomimic-style HDF5: one file per shard, merged by `finalize` into output_dir/data.hdf5.
 
     data (attrs: total, env_args JSON)
-      demo_N (attrs: num_samples, model_file, simfarm JSON, scene_spec)
+      demo_N (attrs: num_samples, model_file, simfarm JSON, scene_spec, segmentation JSON, cameras JSON)
         actions (N, A) float32, rewards (N,), dones (N,) uint8, states (N, D) float64
         obs/<key>, next_obs/<key>     state vectors and images uint8 HWC (chunked, gzip)
+        obs/<cam>_depth               float32 (N, H, W) metres along the optical axis (chunked, gzip)
+        obs/<cam>_seg                 uint8 (N, H, W) instance ids; the `segmentation` attr names them
+        obs/<cam>_intrinsics          float64 (N, 3, 3) [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]
+        obs/<cam>_extrinsics          float64 (N, 4, 4) world_T_camera (OpenCV axes)
+        obs/<cam>_base_T_camera       float64 (N, 4, 4) the camera in the robot base frame
+        frames/<column>               per-frame side columns ("frames.<column>" step arrays)
     mask/train, mask/valid            demo names (bytes), as robomimic's filter keys
 """
 
@@ -20,10 +26,11 @@ import numpy as np
 
 from simfarm.episode import Episode
 from simfarm.errors import DatasetError
+from simfarm.writers.frames import camera_table
 from simfarm.writers.language import plan_of, subtask_per_frame, subtask_spans
 from simfarm.writers.lerobot import read_manifests
-from simfarm.writers.shard import StagedShard, simfarm_row
-from simfarm.writers.spec import DatasetSpec
+from simfarm.writers.shard import StagedShard, _json_default, simfarm_row
+from simfarm.writers.spec import FRAME_COLUMN_PREFIX, DatasetSpec
 from simfarm.writers.storage import is_local, join, resolve
 
 # LeRobot feature name -> robomimic obs key
@@ -93,10 +100,44 @@ class Hdf5ShardWriter(StagedShard):
             obs.create_dataset(image_key(cam), data=frames, chunks=chunks, compression="gzip", compression_opts=level)
             next_obs.create_dataset(image_key(cam), data=_shift(frames), chunks=chunks, compression="gzip",
                                     compression_opts=level)
+        for cam in self.spec.depth_cameras:
+            self._planes(obs, next_obs, f"{cam}_depth", np.asarray(episode.depth[cam], np.float32))
+        for cam in self.spec.segmentation_cameras:
+            self._planes(obs, next_obs, f"{cam}_seg", np.asarray(episode.segmentation[cam], np.uint8))
+        if self.spec.segmentation_cameras:
+            g.attrs["segmentation"] = json.dumps(md.get("segmentation") or {}, sort_keys=True, default=_json_default)
+        for cam in self.spec.geometry_cameras:
+            geometry = episode.cameras[cam]
+            arrays = {
+                f"{cam}_intrinsics": np.broadcast_to(np.asarray(geometry["intrinsics"], np.float64), (T, 3, 3)),
+                f"{cam}_extrinsics": np.asarray(geometry["world_T_camera"], np.float64),
+                f"{cam}_base_T_camera": np.asarray(geometry["base_T_camera"], np.float64),
+            }
+            for key, arr in arrays.items():
+                obs.create_dataset(key, data=arr)
+                next_obs.create_dataset(key, data=_shift(arr))
+        if self.spec.geometry_cameras:
+            g.attrs["cameras"] = json.dumps(camera_table(episode), sort_keys=True, default=_json_default)
+        if self.spec.frame_columns:
+            frames = g.create_group("frames")
+            for column in self.spec.frame_columns:
+                values = episode.steps[FRAME_COLUMN_PREFIX + column]
+                if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+                    frames.create_dataset(column, data=values)
+                else:  # ragged per-frame values: one JSON text per frame
+                    texts = [json.dumps(v, default=_json_default) for v in values]
+                    frames.create_dataset(column, data=np.array(texts, dtype=h5py.string_dtype()))
         self._store_scene(episode)
         self.episodes.append({"local_index": k, "length": T, "task": episode.instruction or episode.task,
                               "split": md.get("split"), "simfarm": row})
         self._frames += T
+
+    def _planes(self, obs, next_obs, key: str, frames: np.ndarray) -> None:
+        """A (T, H, W) map per frame, chunked one frame per chunk and gzipped like the images."""
+        level = self.spec.hdf5_compression_level
+        chunks = (1, *frames.shape[1:])
+        obs.create_dataset(key, data=frames, chunks=chunks, compression="gzip", compression_opts=level)
+        next_obs.create_dataset(key, data=_shift(frames), chunks=chunks, compression="gzip", compression_opts=level)
 
     def _finish(self) -> dict[str, Any]:
         if not self.episodes:

@@ -3,7 +3,10 @@
 Shard folder (visible only once complete):
     data.parquet                              rows with shard-local episode_index/index/task_index
     states.parquet                            physics_state per row (same row order as data.parquet)
-    videos/observation.images.<cam>.mp4       the shard's episodes back to back
+    frames.parquet                            per-frame side columns: camera poses, annotations
+                                              (same row order; only when the spec has any)
+    videos/observation.images.<cam>.mp4       the shard's episodes back to back (also <cam>_depth,
+                                              <cam>_segmentation)
     scenes/<scene_hash>.json                  SceneSpecs
     manifest.json                             written last: episodes, stats, tasks, file sizes
 
@@ -27,9 +30,24 @@ import pyarrow.parquet as pq
 from simfarm.episode import Episode
 from simfarm.errors import DatasetError
 from simfarm.writers import stats as stats_mod
+from simfarm.writers.depth import (
+    DEPTH_ENCODER,
+    DEPTH_PIX_FMT,
+    DEPTH_QMAX,
+    depth_video_info,
+    dequantize,
+    quantize,
+)
+from simfarm.writers.frames import camera_table, frames_batch
 from simfarm.writers.language import LANGUAGE_FEATURES, language_columns
-from simfarm.writers.shard import StagedShard, simfarm_row
-from simfarm.writers.spec import DEFAULT_FEATURES, DatasetSpec, video_key
+from simfarm.writers.shard import StagedShard, _json_default, simfarm_row
+from simfarm.writers.spec import (
+    DEFAULT_FEATURES,
+    DatasetSpec,
+    depth_key,
+    segmentation_key,
+    video_key,
+)
 from simfarm.writers.storage import (
     MANIFEST_NAME,
     is_local,
@@ -46,6 +64,8 @@ DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
 EPISODES_PATH = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 STATES_PATH = "states/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+FRAMES_PATH = "meta/simfarm/frames/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+SEGMENTATION_PIX_FMT = "gray"  # 8-bit ids, lossless x265
 SIMFARM_EPISODES_PATH = "meta/simfarm/episodes.parquet"
 SCENES_DIR = "meta/simfarm/scenes"
 # meta/episodes rows per parquet file: keeps each file a few MB (rows carry every feature's stats)
@@ -91,9 +111,26 @@ class LeRobotShardWriter(StagedShard):
                     codec_name=spec.codec_name, crf=spec.crf, gop=spec.gop, preset=spec.preset, pix_fmt=spec.pix_fmt,
                     threads=spec.encoder_threads,
                 )
+            for cam, (h, w) in spec.depth_cameras.items():
+                self._encoders[depth_key(cam)] = VideoEncoder(
+                    self.staging / "videos" / f"{depth_key(cam)}.mp4", spec.fps, h, w,
+                    codec_name=DEPTH_ENCODER, crf=spec.depth_crf, gop=spec.gop, pix_fmt=DEPTH_PIX_FMT,
+                    threads=spec.encoder_threads, input_format="gray12le", lossless=spec.depth_lossless,
+                )
+            for cam, (h, w) in spec.segmentation_cameras.items():
+                self._encoders[segmentation_key(cam)] = VideoEncoder(
+                    self.staging / "videos" / f"{segmentation_key(cam)}.mp4", spec.fps, h, w,
+                    codec_name=DEPTH_ENCODER, gop=spec.gop, pix_fmt=SEGMENTATION_PIX_FMT,
+                    threads=spec.encoder_threads, input_format="gray", lossless=True,
+                )
         except BaseException:
             self.abort()  # e.g. a codec missing from this PyAV build: leave no staging folder behind
             raise
+        self._depth_coding = spec.depth_coding
+        # what a reader gets back for each 12-bit code / 8-bit id, for stats of the decoded frames
+        self._depth_values = dequantize(np.arange(DEPTH_QMAX + 1), self._depth_coding).astype(np.float64)
+        self._id_values = np.arange(256, dtype=np.float64) / 255.0
+        self._frame_batches: list[pa.RecordBatch] = []
         self._batches: list[pa.RecordBatch] = []
         self._state_batches: list[pa.RecordBatch] = []
         self._tasks: list[str] = []
@@ -128,15 +165,29 @@ class LeRobotShardWriter(StagedShard):
             cols.update(language_columns(episode, spec.fps))
         videos = {}
         start_s = self._frames / spec.fps
-        for cam in spec.cameras:
-            key = video_key(cam)
+        streams = [(video_key(cam), episode.images[cam], "rgb") for cam in spec.cameras]
+        streams += [(depth_key(cam), episode.depth[cam], "depth") for cam in spec.depth_cameras]
+        streams += [(segmentation_key(cam), episode.segmentation[cam], "segmentation") for cam in spec.segmentation_cameras]
+        for key, frames, kind in streams:
             encoder = self._encoders[key]
             if encoder.frames_written != self._frames:
                 raise DatasetError(f"video {key} has {encoder.frames_written} frames, data has {self._frames}")
-            encoder.write(episode.images[cam])
+            if kind == "rgb":
+                encoder.write(frames)
+                ep_stats[key] = stats_mod.image_stats(frames)
+            elif kind == "depth":
+                codes = quantize(frames, self._depth_coding)
+                encoder.write(codes)
+                # stats of the depth a reader decodes (clamped to the coding's range, as LeRobot's reader returns it)
+                ep_stats[key] = stats_mod.plane_stats(codes, self._depth_values)
+            else:
+                encoder.write(frames)
+                # LeRobot's reader returns a gray video as RGB in [0, 1]: id / 255 in every channel
+                ep_stats[key] = stats_mod.plane_stats(frames, self._id_values)
             videos[key] = {"from_timestamp": start_s, "to_timestamp": (self._frames + T) / spec.fps}
-            ep_stats[key] = stats_mod.image_stats(episode.images[cam])
         self._batches.append(pa.RecordBatch.from_pydict(cols))
+        if spec.has_frames_table:
+            self._frame_batches.append(frames_batch(episode))
         phys = episode.steps.get("physics_state")
         if phys is not None:
             phys = np.asarray(phys, dtype=np.float64)
@@ -150,6 +201,12 @@ class LeRobotShardWriter(StagedShard):
             pa.RecordBatch.from_pydict({"frame_index": pa.array(frame_index), "physics_state": state_col})
         )
         scene_hash = self._store_scene(episode)
+        row = simfarm_row(episode)
+        if spec.geometry_cameras:
+            row["cameras"] = json.dumps(camera_table(episode), sort_keys=True, default=_json_default)
+        if spec.segmentation_cameras:
+            row["segmentation"] = json.dumps(episode.metadata.get("segmentation") or {}, sort_keys=True,
+                                             default=_json_default)
         self.episodes.append({
             "local_index": local_ep,
             "length": T,
@@ -158,7 +215,7 @@ class LeRobotShardWriter(StagedShard):
             "videos": videos,
             "stats": stats_mod.to_jsonable(ep_stats),
             "scene_hash": scene_hash,
-            "simfarm": simfarm_row(episode),
+            "simfarm": row,
         })
         self._frames += T
 
@@ -169,6 +226,8 @@ class LeRobotShardWriter(StagedShard):
             raise DatasetError(f"shard {self.shard_dir} has no episodes; a shard must hold at least one")
         pq.write_table(pa.Table.from_batches(self._batches), self.staging / "data.parquet", compression="snappy")
         pq.write_table(pa.Table.from_batches(self._state_batches), self.staging / "states.parquet", compression="snappy")
+        if self._frame_batches:
+            pq.write_table(pa.Table.from_batches(self._frame_batches), self.staging / "frames.parquet", compression="snappy")
         return {"tasks": self._tasks}
 
     def _abort_files(self) -> None:
@@ -230,6 +289,37 @@ def info_features(spec: DatasetSpec) -> dict[str, Any]:
                 "video.fps": spec.fps,
                 "video.channels": 3,
                 "has_audio": False,
+            },
+        }
+    threads = spec.encoder_threads
+    for cam, (h, w) in spec.depth_cameras.items():
+        from simfarm.writers.video import x265_params
+
+        features[depth_key(cam)] = {
+            "dtype": "video",
+            "shape": [h, w, 1],
+            "names": ["height", "width", "channels"],
+            "info": depth_video_info(h, w, spec.fps, spec.gop, spec.depth_crf,
+                                     {"x265-params": x265_params(spec.depth_lossless, threads)}, spec.depth_coding),
+        }
+    for cam, (h, w) in spec.segmentation_cameras.items():
+        from simfarm.writers.video import x265_params
+
+        features[segmentation_key(cam)] = {
+            "dtype": "video",
+            "shape": [h, w, 1],
+            "names": ["height", "width", "channels"],
+            "info": {
+                "video.height": h,
+                "video.width": w,
+                "video.codec": "hevc",
+                "video.pix_fmt": SEGMENTATION_PIX_FMT,
+                "video.fps": spec.fps,
+                "video.channels": 1,
+                "has_audio": False,
+                "video.g": spec.gop,
+                "video.extra_options": {"x265-params": x265_params(True, threads)},
+                "is_depth_map": False,
             },
         }
     if spec.language_columns:
@@ -300,8 +390,7 @@ def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, m
             data_rel = DATA_PATH.format(chunk_index=chunk, file_index=file)
             staging.write("data", data_rel, table_bytes(table))
             keep.add(data_rel)
-            for cam in spec.cameras:
-                key = video_key(cam)
+            for key in spec.video_keys:
                 rel = f"videos/{key}.mp4"
                 dst_rel = VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
                 place_file(sfs, join(spath, rel), ofs, join(root, dst_rel), size=manifest["files"].get(rel), move=move_videos)
@@ -310,6 +399,9 @@ def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, m
             place_file(sfs, join(spath, "states.parquet"), ofs, join(root, states_rel),
                        size=manifest["files"].get("states.parquet"), move=move_videos)
             keep.add(states_rel)
+            if spec.has_frames_table:
+                frames_rel = FRAMES_PATH.format(chunk_index=chunk, file_index=file)
+                staging.write("meta", frames_rel, _frames_table_bytes(sfs, spath, ofs, root, frames_rel, n))
             for rel in manifest["files"]:
                 if rel.startswith("scenes/"):
                     scenes.setdefault(rel.split("/", 1)[1], (sfs, join(spath, rel)))
@@ -340,14 +432,18 @@ def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, m
                 row["meta/episodes/chunk_index"] = meta_chunk
                 row["meta/episodes/file_index"] = meta_file
                 episode_rows.append(row)
-                simfarm_rows.append({
+                simfarm_row_ = {
                     "episode_index": g,
                     **ep["simfarm"],
                     "states/chunk_index": chunk,
                     "states/file_index": file,
                     "states/from_row": lo,
                     "states/to_row": hi,
-                })
+                }
+                if spec.has_frames_table:
+                    simfarm_row_.update({"frames/chunk_index": chunk, "frames/file_index": file,
+                                         "frames/from_row": lo, "frames/to_row": hi})
+                simfarm_rows.append(simfarm_row_)
             ep_offset += manifest["num_episodes"]
             frame_offset += n
 
@@ -363,7 +459,7 @@ def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, m
             "fps": spec.fps,
             "splits": {"train": f"0:{ep_offset}"},
             "data_path": DATA_PATH,
-            "video_path": VIDEO_PATH if spec.cameras else None,
+            "video_path": VIDEO_PATH if spec.video_keys else None,
             "features": info_features(spec),
         }
         staging.write("meta", "meta/tasks.parquet", table_bytes(tasks_table(tasks)))
@@ -387,6 +483,21 @@ def finalize_lerobot(output_dir: str | os.PathLike, shard_dirs: list, fs=None, m
         staging.cleanup()
     _prune(ofs, root, keep)
     return info
+
+
+def _frames_table_bytes(sfs, spath: str, ofs, root: str, frames_rel: str, rows: int) -> bytes:
+    """A shard's frames side table: from the shard, or (a re-run after the shard's files were moved
+    away) from the dataset's current meta/, which a previous finalize wrote."""
+    src = join(spath, "frames.parquet")
+    fs, path = (sfs, src) if sfs.exists(src) else (ofs, join(root, frames_rel))
+    if not fs.exists(path):
+        raise DatasetError(f"shard {spath} has no frames.parquet and {join(root, frames_rel)} does not hold it either")
+    with fs.open(path, "rb") as f:
+        data = f.read()
+    n = pq.read_metadata(pa.BufferReader(data)).num_rows
+    if n != rows:
+        raise DatasetError(f"{path} has {n} rows; the shard's data.parquet has {rows}")
+    return data
 
 
 class _Staging:

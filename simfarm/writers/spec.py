@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -25,10 +25,28 @@ DEFAULT_FEATURES: dict[str, dict[str, Any]] = {
 # Step arrays that are not LeRobot features: timestamp is a default column; physics_state has a
 # per-scene size and is stored beside the data for replay (writers/README.md).
 NON_FEATURE_KEYS = ("timestamp", "physics_state")
+# Step arrays named "frames.<column>" are per-frame side columns (annotations...): they go to the
+# frames side table (LeRobot) or the demo's frames/ group (HDF5), not to the data files.
+FRAME_COLUMN_PREFIX = "frames."
 
 
 def video_key(camera: str) -> str:
     return f"observation.images.{camera}"
+
+
+def depth_key(camera: str) -> str:
+    """LeRobot's depth camera key: `<camera>_depth` under observation.images (hw_to_dataset_features)."""
+    return f"observation.images.{camera}_depth"
+
+
+def segmentation_key(camera: str) -> str:
+    return f"observation.images.{camera}_segmentation"
+
+
+# Fields added with depth/segmentation/geometry: left out of to_dict() while at their defaults, so
+# an RGB-only job's manifests and meta/simfarm/dataset.json stay byte for byte as before.
+OPTIONAL_FIELDS = ("depth_cameras", "segmentation_cameras", "geometry_cameras", "frame_columns", "depth_lossless",
+                   "depth_crf", "depth_min", "depth_max", "depth_shift", "depth_use_log")
 
 
 @dataclass
@@ -36,7 +54,10 @@ class DatasetSpec:
     """Schema and encoding of one dataset; every shard of a job uses the same spec.
 
     `features` maps a step feature name to {dtype, shape, names} (no video features, no default
-    columns); `cameras` maps a camera name to its (height, width).
+    columns); `cameras` maps a camera name to its (height, width). `depth_cameras` and
+    `segmentation_cameras` do the same for depth and segmentation videos, `geometry_cameras` lists
+    the cameras whose intrinsics and per-frame extrinsics are stored, `frame_columns` the
+    "frames.<column>" step arrays that go to the frames side table.
     """
 
     fps: int
@@ -57,6 +78,18 @@ class DatasetSpec:
     # LeRobot's language columns (subtasks, plan, paraphrases; simfarm/writers/language.py). LeRobot
     # 0.4.x, the newest for Python 3.11, predates them and refuses datasets that have them.
     language_columns: bool = True
+    depth_cameras: dict[str, tuple[int, int]] = field(default_factory=dict)
+    segmentation_cameras: dict[str, tuple[int, int]] = field(default_factory=dict)
+    geometry_cameras: list[str] = field(default_factory=list)
+    frame_columns: list[str] = field(default_factory=list)
+    # Depth video (writers/depth.py): lossless x265 by default, so a decoded frame is the rendered
+    # depth to within one 12-bit code; depth_lossless=false encodes at depth_crf (smaller, lossy).
+    depth_lossless: bool = True
+    depth_crf: int = 30
+    depth_min: float = 0.01
+    depth_max: float = 10.0
+    depth_shift: float = 3.5
+    depth_use_log: bool = True
 
     def __post_init__(self) -> None:
         if self.video_codec not in VIDEO_CODECS:
@@ -72,6 +105,17 @@ class DatasetSpec:
         for cam, (h, w) in self.cameras.items():
             if h % 2 or w % 2:
                 raise ConfigError(f"camera {cam!r} is {h}x{w}; yuv420p video needs even height and width")
+        self.depth_cameras = {k: (int(v[0]), int(v[1])) for k, v in self.depth_cameras.items()}
+        self.segmentation_cameras = {k: (int(v[0]), int(v[1])) for k, v in self.segmentation_cameras.items()}
+        self.geometry_cameras = [str(c) for c in self.geometry_cameras]
+        self.frame_columns = [str(c) for c in self.frame_columns]
+        _ = self.depth_coding  # raises ConfigError on impossible quantizer settings
+        if not 0 <= int(self.depth_crf) <= 51:
+            raise ConfigError(f"writer.depth_crf={self.depth_crf!r} must be in 0..51 (x265)")
+        keys = list(self.video_keys)
+        clash = sorted({k for k in keys if keys.count(k) > 1})
+        if clash:
+            raise ConfigError(f"video keys {clash} are used twice (a camera named like another's depth or segmentation)")
         for name, ft in self.features.items():
             if "/" in name:
                 raise ConfigError(f"feature name {name!r} must not contain '/' (LeRobot flattens stats with it)")
@@ -81,9 +125,32 @@ class DatasetSpec:
     def codec_name(self) -> str:
         return VIDEO_CODECS[self.video_codec]
 
+    @property
+    def depth_coding(self):
+        from simfarm.writers.depth import DepthCoding
+
+        return DepthCoding(float(self.depth_min), float(self.depth_max), float(self.depth_shift), bool(self.depth_use_log))
+
+    @property
+    def video_keys(self) -> list[str]:
+        """Every video feature, in info.json order: RGB cameras, then depth, then segmentation."""
+        return ([video_key(c) for c in self.cameras] + [depth_key(c) for c in self.depth_cameras]
+                + [segmentation_key(c) for c in self.segmentation_cameras])
+
+    @property
+    def has_frames_table(self) -> bool:
+        return bool(self.geometry_cameras or self.frame_columns)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["cameras"] = {k: list(v) for k, v in self.cameras.items()}
+        d["depth_cameras"] = {k: list(v) for k, v in self.depth_cameras.items()}
+        d["segmentation_cameras"] = {k: list(v) for k, v in self.segmentation_cameras.items()}
+        defaults = {f.name: (f.default_factory() if f.default_factory is not MISSING else f.default)
+                    for f in fields(self) if f.name in OPTIONAL_FIELDS}
+        for name, default in defaults.items():
+            if d[name] == default:
+                del d[name]
         return d
 
     @classmethod
@@ -96,7 +163,7 @@ class DatasetSpec:
         names = episode.metadata.get("names") or {}
         features: dict[str, dict[str, Any]] = {}
         for key, arr in episode.steps.items():
-            if key in NON_FEATURE_KEYS:
+            if key in NON_FEATURE_KEYS or key.startswith(FRAME_COLUMN_PREFIX):
                 continue
             arr = np.asarray(arr)
             shape = [1] if arr.ndim == 1 else [int(s) for s in arr.shape[1:]]
@@ -108,7 +175,14 @@ class DatasetSpec:
             }
         cameras = {cam: (int(f.shape[1]), int(f.shape[2])) for cam, f in episode.images.items()}
         robot = robot_type or str(episode.metadata.get("robot_type") or episode.metadata.get("robot", "unknown"))
-        return cls(fps=int(round(episode.fps)), robot_type=robot, features=features, cameras=cameras, **options)
+        extra = {
+            "depth_cameras": {cam: (int(f.shape[1]), int(f.shape[2])) for cam, f in episode.depth.items()},
+            "segmentation_cameras": {cam: (int(f.shape[1]), int(f.shape[2])) for cam, f in episode.segmentation.items()},
+            "geometry_cameras": list(episode.cameras),
+            "frame_columns": [k[len(FRAME_COLUMN_PREFIX):] for k in episode.steps if k.startswith(FRAME_COLUMN_PREFIX)],
+        }
+        return cls(fps=int(round(episode.fps)), robot_type=robot, features=features, cameras=cameras,
+                   **{**extra, **options})
 
     def check_episode(self, episode: Episode) -> None:
         """Raise DatasetError when `episode` does not match this spec (feature shapes, cameras, fps)."""
@@ -132,6 +206,19 @@ class DatasetSpec:
         for cam, (h, w) in self.cameras.items():
             if episode.images[cam].shape[1:3] != (h, w):
                 raise DatasetError(f"episode {episode.index}: camera {cam!r} is {episode.images[cam].shape[1:3]}; expected {(h, w)}")
+        for kind, have, want in (("depth", episode.depth, self.depth_cameras),
+                                 ("segmentation", episode.segmentation, self.segmentation_cameras)):
+            if set(have) != set(want):
+                raise DatasetError(f"episode {episode.index} has {kind} cameras {sorted(have)}; the dataset has {sorted(want)}")
+            for cam, (h, w) in want.items():
+                if have[cam].shape[1:3] != (h, w):
+                    raise DatasetError(f"episode {episode.index}: {kind} of camera {cam!r} is {have[cam].shape[1:3]}; expected {(h, w)}")
+        if set(episode.cameras) != set(self.geometry_cameras):
+            raise DatasetError(f"episode {episode.index} has camera geometry for {sorted(episode.cameras)}; "
+                               f"the dataset has {sorted(self.geometry_cameras)}")
+        columns = sorted(k[len(FRAME_COLUMN_PREFIX):] for k in episode.steps if k.startswith(FRAME_COLUMN_PREFIX))
+        if columns != sorted(self.frame_columns):
+            raise DatasetError(f"episode {episode.index} has frame columns {columns}; the dataset has {sorted(self.frame_columns)}")
 
 
 def validate_config(cfg: dict[str, Any]) -> None:
@@ -145,7 +232,8 @@ def validate_config(cfg: dict[str, Any]) -> None:
     if kind not in (*WRITER_KINDS, "none"):
         raise ConfigError(f"writer.kind={kind!r} is unknown; accepted: {[*WRITER_KINDS, 'none']}")
     known = {"kind", "video_codec", "crf", "gop", "preset", "encoder_threads", "chunks_size", "hdf5_compression_level",
-             "hdf5_valid_fraction", "language_columns"}
+             "hdf5_valid_fraction", "language_columns", "depth_lossless", "depth_crf", "depth_min", "depth_max",
+             "depth_shift", "depth_use_log"}
     unknown = set(writer) - known
     if unknown:
         raise ConfigError(f"writer has unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
@@ -158,10 +246,22 @@ def validate_config(cfg: dict[str, Any]) -> None:
     gop = writer.get("gop", 2)
     if not isinstance(gop, int) or gop < 1:
         raise ConfigError(f"writer.gop={gop!r} must be an integer >= 1")
-    if "language_columns" in writer:
-        from simfarm import checks
+    from simfarm import checks
 
-        checks.boolean("writer.language_columns", writer["language_columns"])
+    for key in ("language_columns", "depth_lossless", "depth_use_log"):
+        if key in writer:
+            checks.boolean(f"writer.{key}", writer[key])
+    depth_crf = writer.get("depth_crf", 30)
+    if not isinstance(depth_crf, int) or isinstance(depth_crf, bool) or not 0 <= depth_crf <= 51:
+        raise ConfigError(f"writer.depth_crf={depth_crf!r} must be an integer in 0..51 (x265)")
+    for key in ("depth_min", "depth_max", "depth_shift"):
+        if key in writer and (isinstance(writer[key], bool) or not isinstance(writer[key], int | float)):
+            raise ConfigError(f"writer.{key}={writer[key]!r} must be a number of metres")
+    from simfarm.writers.depth import DepthCoding
+
+    use_log = checks.boolean("writer.depth_use_log", writer["depth_use_log"]) if "depth_use_log" in writer else True
+    DepthCoding(float(writer.get("depth_min", 0.01)), float(writer.get("depth_max", 10.0)),
+                float(writer.get("depth_shift", 3.5)), use_log)
 
 
 def spec_options(writer_cfg: dict[str, Any]) -> dict[str, Any]:

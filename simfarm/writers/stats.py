@@ -131,3 +131,45 @@ def to_jsonable(stats: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, 
 
 def from_jsonable(stats: dict[str, dict[str, list]]) -> dict[str, dict[str, np.ndarray]]:
     return {k: {s: np.asarray(v) for s, v in d.items()} for k, d in stats.items()}
+
+
+def histogram_stats(hist: np.ndarray, values: np.ndarray) -> dict[str, float]:
+    """min, max, mean, std and quantiles (interpolated as np.quantile) of samples given as counts per value.
+
+    `values` must be ascending; hist[i] counts samples equal to values[i].
+    """
+    hist = hist.astype(np.float64)
+    n = hist.sum()
+    nz = np.nonzero(hist)[0]
+    mean = (hist * values).sum() / n
+    out = {"min": values[nz[0]], "max": values[nz[-1]], "mean": mean,
+           "std": np.sqrt((hist * (values - mean) ** 2).sum() / n)}
+    cum = np.cumsum(hist)
+    for name, q in QUANTILES.items():
+        pos = (n - 1) * q
+        lo = int(np.floor(pos))
+        v_lo = values[np.searchsorted(cum, lo, side="right")]
+        v_hi = values[np.searchsorted(cum, min(lo + 1, n - 1), side="right")]
+        out[name] = v_lo + (pos - lo) * (v_hi - v_lo)
+    return out
+
+
+def _sampled_plane(frames: np.ndarray) -> np.ndarray:
+    """The frames LeRobot samples for image stats, downsampled as it does for large images."""
+    idx = sample_indices(len(frames))
+    sel = frames if len(idx) == len(frames) else frames[idx]
+    h, w = sel.shape[1:3]
+    if max(h, w) >= 300:
+        step = int(max(h, w) / 150)
+        sel = sel[:, ::step, ::step]
+    return sel
+
+
+def plane_stats(frames: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
+    """Stats (1, 1, 1) of single-channel integer frames (T, H, W) read as values[frame] (e.g. depth
+    codes as metres, ids as id / 255), over the frames LeRobot samples for images."""
+    sel = _sampled_plane(frames)
+    hist = np.bincount(np.ascontiguousarray(sel).reshape(-1), minlength=len(values))
+    stats = {k: np.array(v, dtype=np.float64).reshape(1, 1, 1) for k, v in histogram_stats(hist, values).items()}
+    stats["count"] = np.array([len(sel)], dtype=np.int64)
+    return stats

@@ -42,11 +42,87 @@ def rendered_like_frames(length: int, height: int, width: int, phase: float = 0.
     return frames
 
 
+SEGMENTATION_TABLE = {
+    "instances": [
+        {"id": 1, "name": "floor", "category": "fixture", "color": None, "class_id": 1, "class": "floor"},
+        {"id": 2, "name": "ball_0", "category": "object", "color": "red", "class_id": 2, "class": "ball"},
+        {"id": 3, "name": "box_0", "category": "object", "color": "green", "class_id": 3, "class": "box"},
+    ],
+    "classes": ["background", "floor", "ball", "box"],
+}
+FAR_PLANE_M = 50.0  # where nothing is hit, as MuJoCo's depth reads its far plane
+
+
+def _shape_masks(t: int, height: int, width: int, phase: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(floor, disc, box) masks of frame t, the same shapes rendered_like_frames draws."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    floor = yy > height * 0.45
+    a = phase + 0.15 * t
+    cy, cx = height * (0.5 + 0.25 * np.sin(a)), width * (0.5 + 0.25 * np.cos(a))
+    r = 0.12 * min(height, width)
+    disc = (yy - cy) ** 2 + (xx - cx) ** 2 < r**2
+    box = np.zeros((height, width), bool)
+    by, bx = int(height * 0.7), int((0.2 + 0.02 * t) * width) % width
+    box[by:by + height // 8, bx:bx + width // 8] = True
+    return floor, disc, box
+
+
+def synthetic_depth(length: int, height: int, width: int, phase: float = 0.0) -> np.ndarray:
+    """float32 (T, H, W) metres: a floor from 0.4 m (bottom) to 6 m (horizon), far plane above it,
+    the disc and the box in front; one pixel nearer than LeRobot's depth_min (0.01 m)."""
+    yy = np.mgrid[0:height, 0:width][0].astype(np.float32)
+    horizon = height * 0.45
+    floor_depth = 0.4 + 5.6 * (height - 1 - yy) / max(1.0, height - 1 - horizon)
+    out = np.empty((length, height, width), np.float32)
+    for t in range(length):
+        floor, disc, box = _shape_masks(t, height, width, phase)
+        d = np.where(floor, floor_depth, FAR_PLANE_M)
+        d = np.where(disc, 0.35 + 0.05 * np.sin(0.3 * t), d)
+        d = np.where(box, 0.8 + 0.01 * t, d)
+        d[0, 0] = 0.005
+        out[t] = d
+    return out
+
+
+def synthetic_segmentation(length: int, height: int, width: int, phase: float = 0.0) -> np.ndarray:
+    """uint8 (T, H, W) instance ids of SEGMENTATION_TABLE: floor 1, ball 2, box 3, nothing 0."""
+    out = np.zeros((length, height, width), np.uint8)
+    for t in range(length):
+        floor, disc, box = _shape_masks(t, height, width, phase)
+        out[t][floor] = 1
+        out[t][disc] = 2
+        out[t][box] = 3
+    return out
+
+
+def synthetic_geometry(length: int, height: int, width: int, moving: bool, fovy_deg: float = 45.0,
+                       offset: float = 0.0) -> dict[str, np.ndarray]:
+    """intrinsics (3, 3) and world_T_camera / base_T_camera (T, 4, 4): a camera looking along world
+    +x (OpenCV axes), sliding sideways when `moving`; the robot base sits at (0.1, 0, 0)."""
+    f = 0.5 * height / np.tan(np.radians(fovy_deg) / 2)
+    intrinsics = np.array([[f, 0, width / 2], [0, f, height / 2], [0, 0, 1]], np.float64)
+    R = np.array([[0, 0, 1], [-1, 0, 0], [0, -1, 0]], np.float64)  # camera x right, y down, z forward
+    world_T_camera = np.tile(np.eye(4), (length, 1, 1))
+    world_T_camera[:, :3, :3] = R
+    world_T_camera[:, :3, 3] = [-0.5, offset, 1.2]
+    if moving:
+        world_T_camera[:, 1, 3] += 0.01 * np.arange(length)
+    base_T_world = np.eye(4)
+    base_T_world[0, 3] = -0.1
+    return {"intrinsics": intrinsics, "world_T_camera": world_T_camera,
+            "base_T_camera": base_T_world @ world_T_camera}
+
+
 def synthetic_episode(index: int, length: int, cameras: dict[str, tuple[int, int]] | None = None,
                       rng: np.random.Generator | None = None, task: str = "pick_place",
                       instruction: str | None = None, fps: float = 10.0, success: bool = True,
-                      physics_size: int = 23) -> Episode:
-    """An Episode with every STEP_KEY filled and full metadata, deterministic in (index, rng)."""
+                      physics_size: int = 23, depth: bool = False, segmentation: bool = False,
+                      geometry: bool = False) -> Episode:
+    """An Episode with every STEP_KEY filled and full metadata, deterministic in (index, rng).
+
+    `depth`, `segmentation`, `geometry` add them for every camera (the same shapes as the images;
+    the first camera is fixed, the others move), with their metadata tables.
+    """
     rng = rng if rng is not None else np.random.default_rng(index)
     cameras = {"workspace": (64, 80), "wrist": (48, 48)} if cameras is None else cameras
     t = np.arange(length)
@@ -72,16 +148,31 @@ def synthetic_episode(index: int, length: int, cameras: dict[str, tuple[int, int
         "names": {"observation.state": [f"q{i}" for i in range(9)], "action": [f"a{i}" for i in range(7)],
                   "observation.environment_state": [f"e{i}" for i in range(7)]},
     }
-    return Episode(index=index, task=task, instruction=instruction or f"put the cube in the bowl ({task})",
-                   fps=fps, steps=steps, images=images, metadata=metadata)
+    episode = Episode(index=index, task=task, instruction=instruction or f"put the cube in the bowl ({task})",
+                      fps=fps, steps=steps, images=images, metadata=metadata)
+    for k, (cam, (h, w)) in enumerate(cameras.items()):
+        if depth:
+            episode.depth[cam] = synthetic_depth(length, h, w, phase=index + k)
+        if segmentation:
+            episode.segmentation[cam] = synthetic_segmentation(length, h, w, phase=index + k)
+        if geometry:
+            episode.cameras[cam] = synthetic_geometry(length, h, w, moving=k > 0, offset=0.1 * k)
+    if segmentation:
+        metadata["segmentation"] = json.loads(json.dumps(SEGMENTATION_TABLE))
+    if geometry:
+        metadata["camera_info"] = {cam: {"height": h, "width": w, "fovy_deg": 45.0, "moving": k > 0}
+                                   for k, (cam, (h, w)) in enumerate(cameras.items())}
+    return episode
 
 
 def write_synthetic_dataset(output_dir, kind: str = "lerobot", shard_lengths: list[list[int]] | None = None,
                             shards_dir=None, cameras: dict[str, tuple[int, int]] | None = None,
-                            tasks: tuple[str, ...] = ("pick_place", "push"), **spec_options):
+                            tasks: tuple[str, ...] = ("pick_place", "push"), episode_options: dict | None = None,
+                            **spec_options):
     """Write and finalize a dataset of synthetic episodes; returns (info, shard_dirs, episodes).
 
-    `shard_lengths[k]` lists the episode lengths of shard k; tasks alternate over episodes.
+    `shard_lengths[k]` lists the episode lengths of shard k; tasks alternate over episodes;
+    `episode_options` go to synthetic_episode (depth=True, segmentation=True, geometry=True).
     """
     from pathlib import Path
 
@@ -98,7 +189,8 @@ def write_synthetic_dataset(output_dir, kind: str = "lerobot", shard_lengths: li
         group = []
         for n in lengths:
             task = tasks[i % len(tasks)]
-            group.append(synthetic_episode(i, n, cameras=cameras, task=task, success=(i % 3 != 2)))
+            group.append(synthetic_episode(i, n, cameras=cameras, task=task, success=(i % 3 != 2),
+                                           **(episode_options or {})))
             i += 1
         spec = spec or DatasetSpec.from_episode(group[0], **spec_options)
         with make_shard_writer(kind, shard_dir, spec, k) as writer:

@@ -49,16 +49,46 @@ def x264_cpu_params() -> str | None:
     return None
 
 
+# What `VideoEncoder.write` takes per input format: the frames' dtype and trailing shape.
+INPUT_FORMATS = {
+    "rgb24": (np.uint8, 3),  # (T, H, W, 3) colour
+    "gray": (np.uint8, None),  # (T, H, W) 8-bit plane (segmentation ids)
+    "gray12le": (np.uint16, None),  # (T, H, W) 12-bit codes (quantized depth)
+}
+
+
+def x265_params(lossless: bool, threads: int | None) -> str:
+    """libx265's own option string: lossless or not, its banner off, its thread pool sized."""
+    parts = ["lossless=1"] if lossless else []
+    # No B-frames, closed GOPs: x265's defaults (open GOP, B-frames) leave frames that a reader
+    # seeking to an episode's first keyframe cannot decode, so episodes past the first would fail
+    # LeRobot's timestamp check; with these every frame is decodable from its own keyframe.
+    parts += ["bframes=0", "open-gop=0"]
+    parts.append("log-level=error")  # x265 prints its settings to stderr for every encoder otherwise
+    if threads is not None:
+        parts += [f"pools={int(threads)}", "frame-threads=1"]
+    return ":".join(parts)
+
+
 class VideoEncoder:
-    """Appends uint8 RGB frames (T, H, W, 3) to one mp4; `close()` flushes the encoder."""
+    """Appends frames to one mp4; `close()` flushes the encoder.
+
+    `input_format` "rgb24" takes uint8 (T, H, W, 3); "gray" uint8 (T, H, W); "gray12le" uint16
+    (T, H, W) codes 0..4095. `lossless` applies to libx265 only (x265's lossless mode; crf ignored).
+    """
 
     def __init__(self, path: str | Path, fps: int, height: int, width: int, codec_name: str = "libsvtav1",
                  crf: int = 30, gop: int = 2, preset: str | None = None, pix_fmt: str = "yuv420p",
-                 threads: int | None = 1):
+                 threads: int | None = 1, input_format: str = "rgb24", lossless: bool = False):
+        if input_format not in INPUT_FORMATS:
+            raise DatasetError(f"video input format {input_format!r} is unknown; accepted: {sorted(INPUT_FORMATS)}")
+        self.input_format = input_format
         options = {"g": str(gop), "crf": str(crf)}
         # A farm worker owns one CPU: one encoder thread is the cheapest per frame, and encoders
         # that spawn a thread per core fight each other when every core runs a worker.
-        if threads is not None:
+        if codec_name == "libx265":
+            options["x265-params"] = x265_params(lossless, threads)
+        elif threads is not None:
             if codec_name == "libsvtav1":
                 options["svtav1-params"] = f"lp={int(threads)}"
             else:
@@ -87,17 +117,30 @@ class VideoEncoder:
         self._time_base = Fraction(1, self.fps)
 
     def write(self, frames: np.ndarray) -> None:
-        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[1:] != (self.height, self.width, 3):
+        dtype, channels = INPUT_FORMATS[self.input_format]
+        shape = (self.height, self.width) + ((channels,) if channels else ())
+        if frames.dtype != dtype or frames.shape[1:] != shape:
             raise DatasetError(
-                f"{self.path.name}: frames must be uint8 (T, {self.height}, {self.width}, 3), got {frames.dtype} {frames.shape}"
+                f"{self.path.name}: frames must be {np.dtype(dtype).name} (T, {', '.join(map(str, shape))}), "
+                f"got {frames.dtype} {frames.shape}"
             )
         for frame in frames:
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            vf = self._frame(frame)
             vf.pts = self.frames_written
             vf.time_base = self._time_base
             for packet in self._stream.encode(vf):
                 self._container.mux(packet)
             self.frames_written += 1
+
+    def _frame(self, frame: np.ndarray) -> av.VideoFrame:
+        if self.input_format != "gray12le":
+            return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format=self.input_format)
+        # 16-bit plane rows are padded to line_size: write the image row by row into it
+        vf = av.VideoFrame(self.width, self.height, "gray12le")
+        plane = vf.planes[0]
+        rows = np.frombuffer(plane, dtype=np.uint16).reshape(self.height, plane.line_size // 2)
+        rows[:, : self.width] = frame
+        return vf
 
     def close(self) -> None:
         for packet in self._stream.encode(None):
@@ -127,11 +170,13 @@ def probe_video(path_or_file) -> dict:
         }
 
 
-def decode_frames_at(path_or_file, timestamps_s: list[float], tolerance_s: float) -> tuple[np.ndarray, np.ndarray]:
+def decode_frames_at(path_or_file, timestamps_s: list[float], tolerance_s: float,
+                     pixel_format: str = "rgb24") -> tuple[np.ndarray, np.ndarray]:
     """Decode the frames nearest `timestamps_s` (sorted ascending) as LeRobot's pyav reader does.
 
-    Returns (frames uint8 (N, H, W, 3), their pts in seconds). Raises DatasetError when a frame
-    is farther than `tolerance_s` from its asked time.
+    Returns (frames (N, H, W, 3) uint8 for "rgb24"; (N, H, W) for "gray" (uint8) or "gray12le"
+    (uint16 codes, as LeRobot decodes depth), their pts in seconds). Raises DatasetError when a
+    frame is farther than `tolerance_s` from its asked time.
     """
     want = np.asarray(timestamps_s, dtype=np.float64)
     frames, times = [], []
@@ -141,7 +186,7 @@ def decode_frames_at(path_or_file, timestamps_s: list[float], tolerance_s: float
         container.seek(int(max(0.0, want.min()) / tb), stream=stream, backward=True, any_frame=False)
         for frame in container.decode(stream):
             t = float(frame.pts * tb)
-            frames.append(frame.to_ndarray(format="rgb24"))
+            frames.append(frame.to_ndarray(format=pixel_format))
             times.append(t)
             if t >= want.max() - tolerance_s:
                 break
