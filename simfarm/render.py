@@ -133,53 +133,68 @@ class CameraRenderer:
         and depth buffers at once): returns (rgb, depth). Pixels that see nothing hold the far
         clipping distance.
         """
-        cam_id = self._select(camera)
-        self._draw(data, cam_id)
-        depth_out = None
-        if depth is not False:
-            depth_out = depth if isinstance(depth, np.ndarray) else np.empty((self.height, self.width), np.float32)
-        mujoco.mjr_readPixels(self._flipped, self._depth_raw if depth_out is not None else None, self._rect, self._mjr)
-        if out is None:
-            out = np.empty((self.height, self.width, 3), np.uint8)
-        # OpenGL's rows run bottom-up.
-        np.copyto(out, self._flipped[::-1])
-        if depth_out is None:
-            return out
-        linear_depth(self._depth_raw[::-1], self._znear, self._zfar, out=depth_out)
-        return out, depth_out
+        views = self.render_views(data, camera, rgb=out if out is not None else True, depth=depth)
+        return views["rgb"] if depth is False else (views["rgb"], views["depth"])
 
     def render_segmentation(self, data: mujoco.MjData, camera: str | int, geom_label: np.ndarray,
                             out: np.ndarray | None = None) -> np.ndarray:
-        """Label per pixel (H, W) of camera `camera`: `geom_label[g]` where geom g is seen, 0 elsewhere.
+        """Label per pixel (H, W) of camera `camera`: `geom_label[g]` where geom g is seen, 0 elsewhere."""
+        return self.render_views(data, camera, rgb=False, labels=geom_label, labels_out=out)["labels"]
 
-        A second pass with MuJoCo's segmentation rendering (flat colours that encode which scene
-        element each pixel shows, no lighting, textures or fog), so colours and lights never
-        change it. `geom_label` is an array over the model's geoms (its dtype is the output's).
+    def render_views(self, data: mujoco.MjData, camera: str | int, rgb: np.ndarray | bool = True,
+                     depth: np.ndarray | bool = False, labels: np.ndarray | None = None,
+                     labels_out: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """What camera `camera` sees, from one scene update: any of "rgb" (uint8 (H, W, 3)),
+        "depth" (float32 (H, W) metres, same pass as rgb) and "labels" (H, W).
+
+        Labels come from a second pass with MuJoCo's segmentation rendering (flat colours that
+        encode which scene element each pixel shows: no lighting, textures or fog, so colours
+        and lights never change them) over the same scene: `labels[g]` for pixels that show geom
+        g, 0 for pixels that show nothing. `labels` is an array over the model's geoms; its dtype
+        is the output's. Arrays passed for rgb/depth/labels_out are filled in place.
         """
         cam_id = self._select(camera)
+        self._update(data, cam_id)
+        out: dict[str, np.ndarray] = {}
+        if rgb is not False or depth is not False:
+            mujoco.mjr_render(self._rect, self._scene, self._mjr)
+            read_depth = depth is not False
+            mujoco.mjr_readPixels(self._flipped, self._depth_raw if read_depth else None, self._rect, self._mjr)
+            if rgb is not False:
+                out["rgb"] = rgb if isinstance(rgb, np.ndarray) else np.empty((self.height, self.width, 3), np.uint8)
+                np.copyto(out["rgb"], self._flipped[::-1])  # OpenGL's rows run bottom-up
+            if read_depth:
+                out["depth"] = depth if isinstance(depth, np.ndarray) else np.empty((self.height, self.width), np.float32)
+                linear_depth(self._depth_raw[::-1], self._znear, self._zfar, out=out["depth"])
+        if labels is not None:
+            out["labels"] = self._segment(labels, labels_out)
+        return out
+
+    def _segment(self, geom_label: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         flags = self._scene.flags
         flags[mujoco.mjtRndFlag.mjRND_SEGMENT] = 1
         flags[mujoco.mjtRndFlag.mjRND_IDCOLOR] = 1
         try:
-            self._draw(data, cam_id)
+            mujoco.mjr_render(self._rect, self._scene, self._mjr)
             mujoco.mjr_readPixels(self._flipped, None, self._rect, self._mjr)
         finally:
             flags[mujoco.mjtRndFlag.mjRND_SEGMENT] = 0
             flags[mujoco.mjtRndFlag.mjRND_IDCOLOR] = 0
-        rgb = self._flipped[::-1].astype(np.int32)
-        # IDCOLOR: colour = index into the scene's geoms + 1 (0 = background), in r, g, b bytes.
-        scene_index = rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
+        # IDCOLOR: colour = 1 + the index of the geom in the scene (0: nothing), bytes r, g, b.
+        # Scenes hold far fewer than 65,536 geoms: r and g suffice.
+        img = self._flipped[::-1]
+        scene_index = (img[..., 1].astype(np.int32) << 8) | img[..., 0]
         ngeom = self._scene.ngeom
-        table = np.zeros(ngeom + 1, geom_label.dtype)
+        table = np.zeros(ngeom + 2, geom_label.dtype)  # the last entry: any colour past the scene
+        geoms = self._scene.geoms
         for i in range(ngeom):
-            g = self._scene.geoms[i]
+            g = geoms[i]
             if g.objtype == mujoco.mjtObj.mjOBJ_GEOM and 0 <= g.objid < len(geom_label):
                 table[i + 1] = geom_label[g.objid]
-        scene_index[scene_index > ngeom] = 0
-        labels = table[scene_index]
+        np.minimum(scene_index, ngeom + 1, out=scene_index)
         if out is None:
-            return labels
-        np.copyto(out, labels)
+            return table[scene_index]
+        np.take(table, scene_index, out=out)
         return out
 
     def _select(self, camera: str | int) -> int:
@@ -191,7 +206,8 @@ class CameraRenderer:
             raise ValueError(f"unknown camera {camera!r}; the model has {model.ncam} cameras")
         return int(cam_id)
 
-    def _draw(self, data: mujoco.MjData, cam_id: int) -> None:
+    def _update(self, data: mujoco.MjData, cam_id: int) -> None:
+        """The scene as camera `cam_id` sees it (geoms out of its view left out), GL context current."""
         model = self._model
         self._camera.fixedcamid = int(cam_id)
         self._gl.make_current()
@@ -209,7 +225,6 @@ class CameraRenderer:
                 model.geom_group[:] = groups
         if self._scene.nlight > GL_MAX_LIGHTS:
             self._scene.nlight = GL_MAX_LIGHTS  # the rest would draw nothing and leave a GL error
-        mujoco.mjr_render(self._rect, self._scene, self._mjr)
 
     def close(self) -> None:
         """Free the GL context and everything in it; idempotent, and safe at interpreter exit."""

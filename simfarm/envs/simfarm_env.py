@@ -451,15 +451,15 @@ class SimfarmEnv(gym.Env):
         want_depth = bool(parts & {"depth", "pointcloud"})
         want_seg = bool(parts & {"segmentation", "pointcloud"})
         rgb, depth, seg = {}, {}, {}
+        labels = self.instances.geom_instance if want_seg else None
         for cam, cam_id in self._camera_ids.items():
-            if want_depth:
-                frame, depth[cam] = renderer.render(self.data, cam_id, depth=True)
-            elif want_rgb:
-                frame = renderer.render(self.data, cam_id)
+            views = renderer.render_views(self.data, cam_id, rgb=want_rgb, depth=want_depth, labels=labels)
             if want_rgb:
-                rgb[cam] = self.preset.noisy_image(frame, self._sensor_rng)
+                rgb[cam] = self.preset.noisy_image(views["rgb"], self._sensor_rng)
+            if want_depth:
+                depth[cam] = views["depth"]
             if want_seg:
-                seg[cam] = renderer.render_segmentation(self.data, cam_id, self.instances.geom_instance)
+                seg[cam] = views["labels"]
         if "rgb" in parts:
             obs["images"] = rgb
         if "depth" in parts:
@@ -499,45 +499,59 @@ class SimfarmEnv(gym.Env):
         return out
 
     def _pointcloud(self, rgb: dict, depth: dict, seg: dict) -> np.ndarray:
-        """(N, 7) xyz in the base frame, rgb, instance id: the cameras' points fused, cropped, sampled to N."""
+        """(N, 7) xyz in the base frame, rgb, instance id: the cameras' points fused, cropped, sampled to N.
+
+        The crop is decided on every pixel, the sample drawn among the kept pixels, and only the N
+        sampled points are gathered and moved to the base frame.
+        """
         zfar = float(self.model.vis.map.zfar * self.model.stat.extent)
-        base_T_world = geometry.invert(self.base_pose())
-        clouds = []
+        crop = self._crop_box()
+        kept, geoms = [], []
         for cam in self._camera_ids:
             g = self.camera_geometry(cam)
+            d = depth[cam].reshape(-1)
             rays = self._rays.get(cam)
-            if rays is None or rays.shape[:2] != depth[cam].shape:
-                rays = self._rays[cam] = geometry.pixel_rays(g["intrinsics"], *depth[cam].shape)
-            hit = depth[cam] < zfar * 0.999  # pixels that see something
-            pts_cam = rays[hit] * depth[cam][hit][:, None]
-            pts = geometry.transform(g["base_T_camera"], pts_cam)
-            keep = self._crop_mask(pts, base_T_world)
-            cloud = np.empty((int(keep.sum()), 7), np.float32)
-            cloud[:, :3] = pts[keep]
-            cloud[:, 3:6] = rgb[cam][hit][keep]
-            cloud[:, 6] = seg[cam][hit][keep]
-            clouds.append(cloud)
-        cloud = np.concatenate(clouds) if clouds else np.zeros((0, 7), np.float32)
+            if rays is None or len(rays) != d.size:
+                rays = self._rays[cam] = geometry.pixel_rays(g["intrinsics"], *depth[cam].shape).reshape(-1, 3).astype(np.float32)
+            keep = d < zfar * 0.999  # pixels that see something
+            if crop is not None:
+                crop_T_world, lo, hi = crop
+                T = (crop_T_world @ g["world_T_camera"]).astype(np.float32)
+                pts = rays * d[:, None]
+                local = pts @ T[:3, :3].T + T[:3, 3]
+                keep &= np.all((local >= lo) & (local <= hi), axis=1)
+            kept.append(np.flatnonzero(keep))
+            geoms.append(g)
+        counts = np.array([len(k) for k in kept])
         n = self.config.pointcloud_points
-        if len(cloud) == 0:
-            return np.zeros((n, 7), np.float32)
+        out = np.zeros((n, 7), np.float32)
+        if counts.sum() == 0:
+            return out
         # Exactly n points: a uniform sample without replacement, or every point plus repeats.
-        idx = self._cloud_rng.choice(len(cloud), n, replace=len(cloud) < n)
-        return cloud[np.sort(idx)]
+        pick = np.sort(self._cloud_rng.choice(int(counts.sum()), n, replace=counts.sum() < n))
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        for k, cam in enumerate(self._camera_ids):
+            sel = pick[(pick >= starts[k]) & (pick < starts[k + 1])] - starts[k]
+            if not sel.size:
+                continue
+            rows = slice(int(np.searchsorted(pick, starts[k])), int(np.searchsorted(pick, starts[k + 1])))
+            idx = kept[k][sel]
+            pts_cam = self._rays[cam][idx] * depth[cam].reshape(-1)[idx][:, None]
+            out[rows, :3] = geometry.transform(geoms[k]["base_T_camera"], pts_cam.astype(np.float64))
+            out[rows, 3:6] = rgb[cam].reshape(-1, 3)[idx]
+            out[rows, 6] = seg[cam].reshape(-1)[idx]
+        return out
 
-    def _crop_mask(self, pts_base: np.ndarray, base_T_world: np.ndarray) -> np.ndarray:
+    def _crop_box(self):
+        """(crop_T_world, lo, hi): the point-cloud crop as a box in some frame, or None (no crop)."""
         crop = self.config.pointcloud_crop
         if crop is False:
-            return np.ones(len(pts_base), bool)
+            return None
         if crop is not True:
-            lo, hi = np.array([r[0] for r in crop]), np.array([r[1] for r in crop])
-            return np.all((pts_base >= lo) & (pts_base <= hi), axis=1)
-        box = self._workspace_box()
-        if box is None:
-            return np.ones(len(pts_base), bool)
-        world_T_ws, half, z_range = box
-        local = geometry.transform(geometry.invert(world_T_ws) @ geometry.invert(base_T_world), pts_base)
-        return (np.all(np.abs(local[:, :2]) <= half, axis=1) & (local[:, 2] >= z_range[0]) & (local[:, 2] <= z_range[1]))
+            lo = np.array([r[0] for r in crop], np.float32)
+            hi = np.array([r[1] for r in crop], np.float32)
+            return geometry.invert(self.base_pose()), lo, hi
+        return self._workspace_box()
 
     def _workspace_box(self):
         """The workspace crop: the footprint of the furniture the robot faces (5 cm margin), from
@@ -546,13 +560,14 @@ class SimfarmEnv(gym.Env):
         piece = next((f for f in spec.furniture if f.name == spec.workspace), None)
         if piece is None:
             return None
-        T = np.eye(4)
+        world_T_ws = np.eye(4)
         c, s_ = np.cos(piece.yaw_rad), np.sin(piece.yaw_rad)
-        T[:3, :3] = [[c, -s_, 0], [s_, c, 0], [0, 0, 1]]
-        T[:3, 3] = [piece.pos[0], piece.pos[1], 0.0]
-        half = np.array([piece.size[0] / 2 + 0.05, piece.size[1] / 2 + 0.05])
+        world_T_ws[:3, :3] = [[c, -s_, 0], [s_, c, 0], [0, 0, 1]]
+        world_T_ws[:3, 3] = [piece.pos[0], piece.pos[1], 0.0]
+        hx, hy = piece.size[0] / 2 + 0.05, piece.size[1] / 2 + 0.05
         top = float(piece.pos[2]) + float(piece.size[2])
-        return T, half, (0.02, top + 0.6)
+        return (geometry.invert(world_T_ws), np.array([-hx, -hy, 0.02], np.float32),
+                np.array([hx, hy, top + 0.6], np.float32))
 
     def _info(self) -> dict[str, Any]:
         return {
