@@ -282,6 +282,10 @@ def env_record(env: SimfarmEnv) -> dict[str, Any]:
         "max_steps": env.max_steps,
         "split": c.split,
         "scene_resample_every": c.scene_resample_every,
+        # What replay needs to render the same depth and segmentation again.
+        "obs_mode": c.obs_mode,
+        "cameras": list(c.cameras or ()),
+        "camera_size": list(c.camera_size),
     }
 
 

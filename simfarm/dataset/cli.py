@@ -3,7 +3,7 @@
     simfarm dataset info PATH [--json]
     simfarm dataset validate PATH [--json] [--no-stats]
     simfarm dataset plot PATH out=DIR
-    simfarm dataset replay PATH [episode=N] [tolerance=X]
+    simfarm dataset replay PATH [episode=N] [tolerance=X] [observations=true]
 
 PATH is a LeRobot dataset folder (meta/info.json) or an HDF5 dataset (a folder with data.hdf5, or the file).
 """
@@ -32,7 +32,8 @@ SUBCOMMANDS = {
     "info": Usage(flags=("--json",), line="simfarm dataset info PATH [--json]"),
     "validate": Usage(flags=("--json", "--no-stats"), line="simfarm dataset validate PATH [--json] [--no-stats]"),
     "plot": Usage(keys=("out",), required=("out",), line="simfarm dataset plot PATH out=DIR"),
-    "replay": Usage(keys=("episode", "tolerance"), line="simfarm dataset replay PATH [episode=N] [tolerance=X]"),
+    "replay": Usage(keys=("episode", "tolerance", "observations"),
+                    line="simfarm dataset replay PATH [episode=N] [tolerance=X] [observations=true]"),
 }
 
 

@@ -197,18 +197,26 @@ class LeRobotReader:
         """Video features flagged as depth maps (`is_depth_map`, or LeRobot's legacy `video.is_depth_map`)."""
         return [k for k in self.video_keys if is_depth_feature(self.info["features"][k])]
 
-    def depth(self, episode_index: int, camera: str) -> np.ndarray:
-        """float32 (T, H, W) metres of `camera`'s depth video, dequantized as LeRobot does (clamped to
-        the declared [depth_min, depth_max])."""
-        from simfarm.writers.depth import DepthCoding, dequantize
+    def depth_coding(self, camera: str):
+        """The quantizer (simfarm.writers.depth.DepthCoding) of `camera`'s depth video, from info.json."""
+        from simfarm.writers.depth import DepthCoding
         from simfarm.writers.spec import depth_key
 
         key = depth_key(camera)
         ft = self.info["features"].get(key)
         if ft is None or not is_depth_feature(ft):
             raise DatasetError(f"{self.root}: no depth video for camera {camera!r} (looked for {key}); depth: {self.depth_keys}")
-        codes = self.frames(episode_index, key, pixel_format="gray12le")
-        return dequantize(codes, DepthCoding.from_info(ft.get("info") or {}))
+        return DepthCoding.from_info(ft.get("info") or {})
+
+    def depth(self, episode_index: int, camera: str) -> np.ndarray:
+        """float32 (T, H, W) metres of `camera`'s depth video, dequantized as LeRobot does (clamped to
+        the declared [depth_min, depth_max])."""
+        from simfarm.writers.depth import dequantize
+        from simfarm.writers.spec import depth_key
+
+        coding = self.depth_coding(camera)
+        codes = self.frames(episode_index, depth_key(camera), pixel_format="gray12le")
+        return dequantize(codes, coding)
 
     def segmentation(self, episode_index: int, camera: str) -> np.ndarray:
         """uint8 (T, H, W) instance ids of `camera` (see `segmentation_table` for what they name)."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 
-def write_real_dataset(root, kind: str, episodes: int = 2, max_steps: int = 15):
+def write_real_dataset(root, kind: str, episodes: int = 2, max_steps: int = 15, overrides: tuple[str, ...] = ("obs_mode=state",)):
     """Run `episodes` tabletop episodes of the scripted expert in-process and write them as a `kind` dataset."""
     from simfarm import config as C
     from simfarm.rollout import EpisodeRunner
     from simfarm.writers import DatasetSpec, finalize, make_shard_writer
 
-    cfg = C.to_dict(C.compose("generate", ["scene=tabletop", "obs_mode=state", f"max_steps={max_steps}"]))
+    cfg = C.to_dict(C.compose("generate", ["scene=tabletop", *overrides, f"max_steps={max_steps}"]))
     runner = EpisodeRunner(cfg)
     try:
         recorded = [runner.run(i) for i in range(episodes)]
