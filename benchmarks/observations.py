@@ -7,6 +7,10 @@ and again (`env._observation()`: render, camera noise, depth conversion, segment
 point-cloud fusion), with the workspace camera only, then with workspace + wrist. Modes are
 interleaved round by round and each cell is the median over rounds, so a busy machine slows every
 mode alike. Prints ms per camera frame and each mode's cost relative to rgb.
+
+`--job` adds what a frame costs in a generation job: the scripted expert's episodes run by the
+farm's EpisodeRunner and written by the LeRobot shard writer (AV1 RGB, lossless HEVC depth and
+segmentation), ms per frame with workspace + wrist, each mode relative to rgb+state.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--program", default="kitchen")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--job", action="store_true", help="also time frames of a generation job (rollout + writer)")
     args = ap.parse_args()
     for cameras in (["workspace"], ["workspace", "wrist"]):
         envs = {mode: SimfarmEnv(scene=args.program, obs_mode=mode, cameras=cameras,
@@ -54,6 +59,39 @@ def main() -> None:
             print(f"{mode:<26}{ms:>8.2f}{(ms / base - 1) * 100:>+9.0f}%")
         for env in envs.values():
             env.close()
+    if args.job:
+        job_table(args)
+
+
+def job_table(args) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from simfarm import config as C
+    from simfarm.rollout import EpisodeRunner
+    from simfarm.writers import DatasetSpec, make_shard_writer
+
+    modes = ("rgb+state", "rgb+depth+state", "rgb+depth+segmentation+state")
+    times: dict[str, list[float]] = {m: [] for m in modes}
+    runners = {m: EpisodeRunner(C.to_dict(C.compose("generate", [
+        f"scene={args.program}", f"obs_mode={m}", f"camera_size=[{args.size},{args.size}]", "max_steps=40"]))) for m in modes}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            for m, runner in runners.items():
+                t0 = time.perf_counter()
+                episode = runner.run(r)
+                with make_shard_writer("lerobot", Path(tmp) / f"{m}-{r}", DatasetSpec.from_episode(episode), 0) as w:
+                    w.add_episode(episode)
+                times[m].append((time.perf_counter() - t0) / episode.length * 1000)
+    for runner in runners.values():
+        runner.close()
+    base = float(np.median(times["rgb+state"]))
+    print(f"\n{args.program}, {args.size}x{args.size}, workspace + wrist, a generation job's frame (expert, physics, "
+          f"render, encode; median of {args.rounds} episodes)")
+    print(f"{'mode':<30}{'ms/frame':>10}{'vs rgb':>10}")
+    for m in modes:
+        ms = float(np.median(times[m]))
+        print(f"{m:<30}{ms:>10.1f}{(ms / base - 1) * 100:>+9.0f}%")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ import numpy as np
 from gymnasium import spaces
 
 from simfarm.checks import did_you_mean
-from simfarm.envs.cameras import default_cameras, model_camera_name
 from simfarm.envs import geometry
+from simfarm.envs.cameras import default_cameras, model_camera_name
 from simfarm.envs.options import IMAGE_PARTS, check_env_options, obs_parts
 from simfarm.errors import ConfigError, TaskError
 from simfarm.seeding import episode_seeds, pointcloud_rng

@@ -34,6 +34,7 @@ from simfarm.writers.depth import (
     DEPTH_ENCODER,
     DEPTH_PIX_FMT,
     DEPTH_QMAX,
+    LOSSLESS_PRESET,
     depth_video_info,
     dequantize,
     quantize,
@@ -115,12 +116,13 @@ class LeRobotShardWriter(StagedShard):
                 self._encoders[depth_key(cam)] = VideoEncoder(
                     self.staging / "videos" / f"{depth_key(cam)}.mp4", spec.fps, h, w,
                     codec_name=DEPTH_ENCODER, crf=spec.depth_crf, gop=spec.gop, pix_fmt=DEPTH_PIX_FMT,
-                    threads=spec.encoder_threads, input_format="gray12le", lossless=spec.depth_lossless,
+                    preset=LOSSLESS_PRESET, threads=spec.encoder_threads, input_format="gray12le",
+                    lossless=spec.depth_lossless,
                 )
             for cam, (h, w) in spec.segmentation_cameras.items():
                 self._encoders[segmentation_key(cam)] = VideoEncoder(
                     self.staging / "videos" / f"{segmentation_key(cam)}.mp4", spec.fps, h, w,
-                    codec_name=DEPTH_ENCODER, gop=spec.gop, pix_fmt=SEGMENTATION_PIX_FMT,
+                    codec_name=DEPTH_ENCODER, gop=spec.gop, pix_fmt=SEGMENTATION_PIX_FMT, preset=LOSSLESS_PRESET,
                     threads=spec.encoder_threads, input_format="gray", lossless=True,
                 )
         except BaseException:
@@ -318,6 +320,7 @@ def info_features(spec: DatasetSpec) -> dict[str, Any]:
                 "video.channels": 1,
                 "has_audio": False,
                 "video.g": spec.gop,
+                "video.preset": LOSSLESS_PRESET,
                 "video.extra_options": {"x265-params": x265_params(True, threads)},
                 "is_depth_map": False,
             },
