@@ -240,6 +240,7 @@ def _component_checks() -> list[Callable[[dict], None]]:
         "simfarm.policies",
         "simfarm.writers",
         "simfarm.envs",
+        "simfarm.annotations",
         "simfarm.suites",
     ):
         try:

@@ -47,6 +47,9 @@ class Episode:
     depth: dict[str, np.ndarray] = field(default_factory=dict)
     segmentation: dict[str, np.ndarray] = field(default_factory=dict)
     cameras: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    # Ground-truth annotation rows (simfarm.annotations): "events" (LeRobot language_events rows with
+    # their "frame") and "persistent" (language_persistent rows active from their "frame").
+    annotations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def length(self) -> int:

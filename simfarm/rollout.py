@@ -54,6 +54,9 @@ class EpisodeRunner:
         # from the stored SceneSpec instead, so only HDF5 jobs pay for the export.
         writer = cfg.get("writer") or {}
         self.with_model_xml = isinstance(writer, dict) and writer.get("kind") == "hdf5"
+        from simfarm.annotations import make_annotator
+
+        self.annotator = make_annotator(cfg)
         self._model_xml: tuple[str, str] | None = None  # (scene hash, MJCF)
 
     def _adopt(self, env: SimfarmEnv, policy=None):
@@ -128,6 +131,8 @@ class EpisodeRunner:
             if actions is None:
                 # Inside the try: a policy that cannot even reset (a dead server) fails this episode only.
                 self.policy.reset(env.task.instruction, seeds.policy_seed())
+            if self.annotator is not None:
+                self.annotator.start(env)
             while t < T:
                 if not subtask_starts or subtask_starts[-1][0] != env.subtask_index:
                     subtask_starts.append((env.subtask_index, t))
@@ -141,6 +146,8 @@ class EpisodeRunner:
                     g = env.camera_geometry(cam)
                     world_T_cam[t], base_T_cam[t] = g["world_T_camera"], g["base_T_camera"]
                 env.physics_state(out=buf["physics_state"][t])
+                if self.annotator is not None:
+                    self.annotator.observe(env, t)
                 if actions is None:
                     ta = time.perf_counter()
                     action = self.policy.act(obs)
@@ -171,6 +178,9 @@ class EpisodeRunner:
             raise EpisodeError(f"episode {episode_index} step {t}: {type(exc).__name__}: {exc}\n{tb}") from exc
 
         steps = {key: arr[:t].copy() for key, arr in buf.items()}
+        annotations = self.annotator.finish(t) if self.annotator is not None else None
+        if annotations is not None:
+            steps.update(annotation_columns(annotations["arrays"]))
         steps["next.done"][:] = False
         if t:
             steps["next.done"][-1] = True
@@ -210,6 +220,8 @@ class EpisodeRunner:
             "subtasks_done": info["subtasks_done"],
             "error": None,
         }
+        if annotations is not None:
+            metadata["annotations"] = annotations["meta"]
         if self.mix is not None:
             metadata["robot_type"] = "mix:" + ",".join(self.mix)
         if self.with_model_xml:
@@ -226,6 +238,8 @@ class EpisodeRunner:
             segmentation={cam: frames[:t].copy() for cam, frames in segmentation.items()},
             cameras={cam: {"intrinsics": intrinsics[cam], "world_T_camera": w[:t].copy(), "base_T_camera": b[:t].copy()}
                      for cam, (w, b) in poses.items()},
+            annotations={} if annotations is None else {"events": annotations["events"],
+                                                         "persistent": annotations["persistent"]},
         )
 
     def _camera_buffers(self, env: SimfarmEnv, key: str, T: int) -> dict[str, np.ndarray]:
@@ -267,6 +281,11 @@ class EpisodeRunner:
             if close is not None:
                 close()
             env.close()
+
+
+def annotation_columns(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The annotation arrays as frames side-table columns ("frames.annotation.<name>", simfarm.writers.frames)."""
+    return {f"frames.annotation.{name}": np.asarray(values) for name, values in arrays.items()}
 
 
 def env_record(env: SimfarmEnv) -> dict[str, Any]:

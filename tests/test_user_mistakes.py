@@ -20,7 +20,7 @@ from simfarm.errors import ConfigError
 
 CLI_ROWS = [
     # (argv, key the message must name, a fragment of what is accepted)
-    (["generate", "+unknown_key=1"], "unknown_key", "accepted: camera_size"),
+    (["generate", "+unknown_key=1"], "unknown_key", "accepted: annotation_every, annotation_horizon, annotations, camera_size"),
     (["generate", "episdes=3"], "episdes", "did you mean 'episodes'"),
     (["generate", "task=pick"], "task", "accepted: bowl_then_plate, close_door"),
     (["generate", "task=pick_plac"], "task", "did you mean 'pick_place'"),
@@ -41,6 +41,10 @@ CLI_ROWS = [
     (["generate", "camera_size=[0,0]"], "camera_size", "16..4096"),
     (["generate", "cameras=[workspace,wristt]"], "cameras", "did you mean 'wrist'"),
     (["generate", "obs_mode=rbg"], "obs_mode", "did you mean 'rgb'"),
+    (["generate", "obs_mode=rgb+dpeth"], "obs_mode", "did you mean 'depth'"),
+    (["generate", "annotations=[vqa,trase]"], "annotations", "did you mean 'trace'"),
+    (["generate", "annotation_every=0"], "annotation_every", "integer >= 1"),
+    (["generate", "pointcloud_points=-3"], "pointcloud_points", "integer in 1..1000000"),
     (["generate", "split=holdout"], "split", "accepted: train, test, valid"),
     (["generate", "keep=some"], "keep", "accepted: all, success"),
     (["generate", "overwrite=maybe"], "overwrite", "true or false"),

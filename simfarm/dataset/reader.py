@@ -37,13 +37,20 @@ def open_dataset(path: str | os.PathLike) -> LeRobotReader | Hdf5Reader:
 
 
 def column_to_numpy(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A parquet column as numpy: (N,) for scalars, (N, n) for fixed-size lists."""
+    """A parquet column as numpy: (N,) for scalars, (N, n) for fixed-size lists, and for lists whose
+    lengths differ (language rows, per-object annotations) an object array of the N Python values."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     if pa.types.is_fixed_size_list(col.type):
         return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
     if pa.types.is_list(col.type):
-        return np.asarray(col.to_pylist())
+        values = col.to_pylist()
+        try:
+            return np.asarray(values)
+        except ValueError:
+            out = np.empty(len(values), dtype=object)
+            out[:] = values
+            return out
     return col.to_numpy(zero_copy_only=False)
 
 
@@ -278,8 +285,11 @@ class LeRobotReader:
 
 
 def _side_column(col: pa.ChunkedArray) -> np.ndarray:
-    """A side-table column as numpy; ragged per-frame values (lists of boxes...) as an object array."""
-    if pa.types.is_list(col.type) or pa.types.is_struct(col.type):
+    """A side-table column as numpy: lists of the same shape on every frame as one array, ragged
+    per-frame values (a varying number of boxes...) as an object array."""
+    if pa.types.is_list(col.type):
+        return column_to_numpy(col)
+    if pa.types.is_struct(col.type):
         values = col.to_pylist()
         out = np.empty(len(values), dtype=object)
         out[:] = values

@@ -113,7 +113,8 @@ def _validate_lerobot(ds: LeRobotReader, check_stats: bool) -> list[str]:
             problems.append(f"{rel} lacks columns {absent}")
             continue
         arrays = {k: column_to_numpy(table.column(k)) for k in data_features}
-        problems += _check_language(rel, table, language, arrays, eps, fps)
+        problems += _check_language(rel, table, language, arrays, eps, fps,
+                                    {k for k in ds.info["features"] if k.startswith("observation.images.")})
         for k, ft in data_features.items():
             shape = list(ft["shape"])
             got = [1] if arrays[k].ndim == 1 else list(arrays[k].shape[1:])
@@ -257,11 +258,49 @@ def _check_segmentation(ds: LeRobotReader, episodes: list[dict], rows: dict[int,
 
 PERSISTENT_STYLES = ("subtask", "plan", "memory", "motion", "task_aug")
 EVENT_STYLES = ("interjection", "vqa", "trace", None)
+VIEW_DEPENDENT_STYLES = ("vqa", "trace")
 
 
-def _check_language(rel: str, table, columns: list[str], arrays: dict, episodes: list[dict], fps: float) -> list[str]:
+def _check_rows(rel: str, key: str, episode: int, frames: list, cameras: set[str]) -> list[str]:
+    """LeRobot's row rules (`src/lerobot/datasets/language.py` and the steerable pipeline's
+    validator): view-dependent styles (vqa, trace) name an `observation.images.*` key the dataset
+    has, every other style has no camera; at most one vqa question and one answer per frame and
+    camera; vqa answers are JSON objects."""
+    problems: list[str] = []
+    for f, frame in enumerate(frames):
+        seen: set[tuple] = set()
+        for r in frame or []:
+            style, camera = r.get("style"), r.get("camera")
+            if style in VIEW_DEPENDENT_STYLES:
+                if camera not in cameras:
+                    problems.append(f"{rel}: episode {episode} frame {f}: a {style} row names camera {camera!r}; "
+                                    f"view-dependent rows need one of {sorted(cameras)}")
+            elif camera is not None:
+                problems.append(f"{rel}: episode {episode} frame {f}: a {style} row names camera {camera!r}; only "
+                                f"{sorted(VIEW_DEPENDENT_STYLES)} rows may")
+            if key == "language_events" and style == "vqa":
+                slot = (camera, r.get("role"))
+                if slot in seen:
+                    problems.append(f"{rel}: episode {episode} frame {f}: two vqa {r.get('role')} rows for {camera}")
+                seen.add(slot)
+                if r.get("role") == "assistant":
+                    try:
+                        ok = isinstance(json.loads(r.get("content") or ""), dict)
+                    except ValueError:
+                        ok = False
+                    if not ok:
+                        problems.append(f"{rel}: episode {episode} frame {f}: a vqa answer is not a JSON object")
+        if len(problems) > 20:
+            break
+    return problems
+
+
+def _check_language(rel: str, table, columns: list[str], arrays: dict, episodes: list[dict], fps: float,
+                    cameras: set[str] | None = None) -> list[str]:
     """LeRobot's language columns: styles in the right column, one persistent list per episode
-    (the same on every frame), persistent rows stamped at frame timestamps."""
+    (the same on every frame), persistent rows stamped at frame timestamps, the row rules of
+    `_check_rows`."""
+    cameras = cameras or set()
     problems = []
     for key in columns:
         if key not in table.column_names:
@@ -276,6 +315,7 @@ def _check_language(rel: str, table, columns: list[str], arrays: dict, episodes:
             bad = sorted({str(r.get("style")) for frame in rows for r in frame or [] if r.get("style") not in styles})
             if bad:
                 problems.append(f"{rel}: episode {ep['episode_index']} {key} has rows of style {bad}; it holds {styles}")
+            problems += _check_rows(rel, key, ep["episode_index"], rows, cameras)
             if key == "language_persistent" and rows:
                 if any(frame != rows[0] for frame in rows):
                     problems.append(f"{rel}: episode {ep['episode_index']} language_persistent differs between frames")

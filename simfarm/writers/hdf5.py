@@ -1,7 +1,8 @@
 """robomimic-style HDF5: one file per shard, merged by `finalize` into output_dir/data.hdf5.
 
     data (attrs: total, env_args JSON)
-      demo_N (attrs: num_samples, model_file, simfarm JSON, scene_spec, segmentation JSON, cameras JSON)
+      demo_N (attrs: num_samples, model_file, simfarm JSON, scene_spec, segmentation JSON, cameras JSON,
+              annotations JSON: the vqa/trace/motion rows with their frames)
         actions (N, A) float32, rewards (N,), dones (N,) uint8, states (N, D) float64
         obs/<key>, next_obs/<key>     state vectors and images uint8 HWC (chunked, gzip)
         obs/<cam>_depth               float32 (N, H, W) metres along the optical axis (chunked, gzip)
@@ -80,6 +81,9 @@ class Hdf5ShardWriter(StagedShard):
         g.attrs["plan"] = json.dumps(plan_of(episode))
         g.attrs["subtasks"] = json.dumps(subtask_spans(episode))
         g.attrs["paraphrases"] = json.dumps(md.get("paraphrases") or [episode.instruction or episode.task])
+        if episode.annotations:
+            # The annotation rows (simfarm.annotations) as LeRobot writes them, each with its frame.
+            g.attrs["annotations"] = json.dumps(episode.annotations, sort_keys=True, default=_json_default)
         # Other action representations (the canonical action.ee_delta) as robomimic's action_dict.
         extra_actions = [k for k in self.spec.features if k.startswith("action.")]
         if extra_actions:

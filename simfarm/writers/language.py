@@ -7,7 +7,10 @@ from its `timestamp` until a row of the same style replaces it:
 - `plan` (role assistant): at the first frame and at each subtask change, the numbered steps
   still to do (so `${plan}` at a frame is what is left, as LeRobot's own annotator writes it);
 - `subtask` (role assistant): the step the robot is on, from the frame it started.
-`language_events` holds rows only on the frame they fire; simfarm writes none yet (empty lists).
+- `motion` (role assistant, simfarm.annotations): the robot-frame motion primitive being executed.
+`language_events` holds rows only on the frame they fire: the `vqa` questions (role user) and exact
+answers (role assistant) and the `trace` rows of simfarm.annotations, each with `camera` set to the
+`observation.images.*` key of the view it is about (LeRobot's rule for view-dependent styles).
 Rows sort by (timestamp, style, role), timestamps are frame timestamps (frame_index / fps, float32).
 """
 
@@ -90,9 +93,26 @@ def persistent_rows(episode: Episode, fps: float) -> list[dict[str, Any]]:
         rows.append(_row("assistant", span["text"], "subtask", t))
         remaining = plan[int(span["index"]):] or [span["text"]]
         rows.append(_row("assistant", plan_text(remaining), "plan", t))
+    for row in episode.annotations.get("persistent", []):
+        rows.append({**_without_frame(row), "timestamp": float(np.float32(int(row["frame"]) / fps))})
     # Stable sort: task_aug rows keep their order (the instruction first).
     rows.sort(key=lambda r: (r["timestamp"], r["style"] or "", r["role"] or ""))
     return rows
+
+
+def _without_frame(row: dict[str, Any]) -> dict[str, Any]:
+    return {"role": row["role"], "content": row.get("content"), "style": row.get("style"),
+            "camera": row.get("camera"), "tool_calls": row.get("tool_calls")}
+
+
+def event_rows(episode: Episode) -> list[list[dict[str, Any]]]:
+    """The `language_events` rows of each of the episode's T frames."""
+    frames: list[list[dict[str, Any]]] = [[] for _ in range(episode.length)]
+    for row in episode.annotations.get("events", []):
+        frame = int(row["frame"])
+        if 0 <= frame < episode.length:
+            frames[frame].append(_without_frame(row))
+    return frames
 
 
 def language_columns(episode: Episode, fps: float) -> dict[str, pa.Array]:
@@ -101,5 +121,5 @@ def language_columns(episode: Episode, fps: float) -> dict[str, pa.Array]:
     T = episode.length
     return {
         LANGUAGE_PERSISTENT: pa.array([rows] * T, type=pa.list_(PERSISTENT_ROW)),
-        LANGUAGE_EVENTS: pa.array([[] for _ in range(T)], type=pa.list_(EVENT_ROW)),
+        LANGUAGE_EVENTS: pa.array(event_rows(episode), type=pa.list_(EVENT_ROW)),
     }

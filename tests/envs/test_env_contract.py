@@ -185,14 +185,14 @@ def test_final_observation_images_are_skipped_only_when_asked_and_episodes_are_u
     from simfarm.rollout import EpisodeRunner
 
     cfg = C.to_dict(C.compose("generate", ["scene=tabletop", "obs_mode=rgb+state", "camera_size=[32,32]", "max_steps=4",
-                                           "policy=random"]))
+                                           "policy=random", "annotations=[]"]))
     runner = EpisodeRunner(cfg)
     env = runner.env
     assert env.final_observation_images is False
     renders = []
     renderer = env._renderer(tuple(env.config.camera_size))
-    original = renderer.render
-    renderer.render = lambda *a, **k: renders.append(1) or original(*a, **k)
+    original = renderer.render_views
+    renderer.render_views = lambda *a, **k: renders.append(1) or original(*a, **k)
     try:
         ep = runner.run(0)
         n_cams = len(ep.images)
@@ -208,6 +208,7 @@ def test_final_observation_images_are_skipped_only_when_asked_and_episodes_are_u
         for key in ep.steps:
             np.testing.assert_array_equal(full.steps[key], ep.steps[key])
     finally:
+        renderer.render_views = original
         runner.close()
 
 
