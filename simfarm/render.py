@@ -333,10 +333,13 @@ def linear_depth(raw: np.ndarray, znear: float, zfar: float, out: np.ndarray | N
 
     Read with `readDepthMap = mjDEPTH_ZERONEAR` (0 at the near plane, 1 at the far one, OpenGL's
     classic mapping): raw = (1/near - 1/z) / (1/near - 1/far), so z = near / (1 - raw (1 - near/far)).
-    Computed in float64, as mujoco.Renderer does, then stored as float32.
+    In float32, in place: the denominator's rounding is 1e-5 of the depth at the far end of a room
+    (0.1 mm at 10 m), far below one 12-bit code of the stored depth (1.5 mm at 1 m).
     """
     out = np.empty(raw.shape, np.float32) if out is None else out
-    np.copyto(out, znear / (1.0 - raw.astype(np.float64) * (1.0 - znear / zfar)))
+    np.multiply(raw, np.float32(1.0 - znear / zfar), out=out)
+    np.subtract(np.float32(1.0), out, out=out)
+    np.divide(np.float32(znear), out, out=out)
     return out
 
 
