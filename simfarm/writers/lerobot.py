@@ -275,56 +275,36 @@ def _index_stats(table: pa.Table) -> dict[str, dict[str, np.ndarray]]:
     return {name: stats_mod.array_stats(table.column(name).to_numpy()) for name in ("episode_index", "index", "task_index")}
 
 
+def _video_feature(h: int, w: int, channels: int, info: dict[str, Any]) -> dict[str, Any]:
+    return {"dtype": "video", "shape": [h, w, channels], "names": ["height", "width", "channels"], "info": info}
+
+
+def _stream_info(h: int, w: int, codec: str, pix_fmt: str, fps: int, channels: int) -> dict[str, Any]:
+    """The stream-derived keys LeRobot's get_video_info writes for every video feature."""
+    return {"video.height": h, "video.width": w, "video.codec": codec, "video.pix_fmt": pix_fmt,
+            "video.fps": fps, "video.channels": channels, "has_audio": False}
+
+
 def info_features(spec: DatasetSpec) -> dict[str, Any]:
+    from simfarm.writers.video import x265_params
+
     features: dict[str, Any] = {k: dict(v) for k, v in spec.features.items()}
     for cam, (h, w) in spec.cameras.items():
-        features[video_key(cam)] = {
-            "dtype": "video",
-            "shape": [h, w, 3],
-            "names": ["height", "width", "channels"],
-            "info": {
-                "video.height": h,
-                "video.width": w,
-                "video.codec": spec.video_codec,
-                "video.pix_fmt": spec.pix_fmt,
-                "video.is_depth_map": False,
-                "video.fps": spec.fps,
-                "video.channels": 3,
-                "has_audio": False,
-            },
-        }
+        features[video_key(cam)] = _video_feature(h, w, 3, {
+            **_stream_info(h, w, spec.video_codec, spec.pix_fmt, spec.fps, 3), "video.is_depth_map": False})
     threads = spec.encoder_threads
     for cam, (h, w) in spec.depth_cameras.items():
-        from simfarm.writers.video import x265_params
-
-        features[depth_key(cam)] = {
-            "dtype": "video",
-            "shape": [h, w, 1],
-            "names": ["height", "width", "channels"],
-            "info": depth_video_info(h, w, spec.fps, spec.gop, spec.depth_crf,
-                                     {"x265-params": x265_params(spec.depth_lossless, threads)}, spec.depth_coding),
-        }
+        features[depth_key(cam)] = _video_feature(h, w, 1, depth_video_info(
+            h, w, spec.fps, spec.gop, spec.depth_crf, {"x265-params": x265_params(spec.depth_lossless, threads)},
+            spec.depth_coding))
     for cam, (h, w) in spec.segmentation_cameras.items():
-        from simfarm.writers.video import x265_params
-
-        features[segmentation_key(cam)] = {
-            "dtype": "video",
-            "shape": [h, w, 1],
-            "names": ["height", "width", "channels"],
-            "info": {
-                "video.height": h,
-                "video.width": w,
-                "video.codec": "hevc",
-                "video.pix_fmt": SEGMENTATION_PIX_FMT,
-                "video.fps": spec.fps,
-                "video.channels": 1,
-                "has_audio": False,
-                "video.g": spec.gop,
-                "video.preset": LOSSLESS_PRESET,
-                "video.extra_options": {"x265-params": x265_params(True, threads)},
-                "is_depth_map": False,
-            },
-        }
+        features[segmentation_key(cam)] = _video_feature(h, w, 1, {
+            **_stream_info(h, w, "hevc", SEGMENTATION_PIX_FMT, spec.fps, 1),
+            "video.g": spec.gop,
+            "video.preset": LOSSLESS_PRESET,
+            "video.extra_options": {"x265-params": x265_params(True, threads)},
+            "is_depth_map": False,
+        })
     if spec.language_columns:
         features.update({k: dict(v) for k, v in LANGUAGE_FEATURES.items()})
     for k, v in DEFAULT_FEATURES.items():
