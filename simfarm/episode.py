@@ -50,6 +50,8 @@ class Episode:
     # Ground-truth annotation rows (simfarm.annotations): "events" (LeRobot language_events rows with
     # their "frame") and "persistent" (language_persistent rows active from their "frame").
     annotations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # A point-cloud job's clouds (T, N, 7): x, y, z (base frame), r, g, b, instance id.
+    pointcloud: np.ndarray | None = None
 
     @property
     def length(self) -> int:

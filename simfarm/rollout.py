@@ -116,9 +116,14 @@ class EpisodeRunner:
             buf["observation.ee_pose"] = self._buffer("ee_pose", (T, 8 * len(arms)), np.float32)
             buf["action.ee_delta"] = self._buffer("ee_delta", (T, 7 * len(arms)), np.float32)
             pose = canonical.ee_pose(env.handle, env.data)
-        images = self._camera_buffers(env, "images", T)
-        depth = self._camera_buffers(env, "depth", T)
-        segmentation = self._camera_buffers(env, "segmentation", T)
+        # A point-cloud job records what its clouds are made of (RGB, depth, segmentation, camera
+        # geometry: LeRobot datasets recompute clouds from them) and the clouds (HDF5 stores them).
+        cloud = None
+        if "pointcloud" in env.obs_parts:
+            cloud = self._buffer("pointcloud", (T, *env.observation_space["pointcloud"].shape), np.float32)
+        images = self._camera_buffers(env, "images", T, cloud is not None)
+        depth = self._camera_buffers(env, "depth", T, cloud is not None)
+        segmentation = self._camera_buffers(env, "segmentation", T, cloud is not None)
         # Camera geometry per frame (the wrist moves; a mobile base moves every camera's base_T_camera).
         poses = {cam: (self._buffer(f"wTc/{cam}", (T, 4, 4), np.float64), self._buffer(f"bTc/{cam}", (T, 4, 4), np.float64))
                  for cam in env._camera_ids}
@@ -139,9 +144,12 @@ class EpisodeRunner:
                 if n_state:
                     buf["observation.state"][t] = obs["state"]
                     buf["observation.environment_state"][t] = obs["environment_state"]
+                views = env.cloud_views if cloud is not None else obs
                 for key, buffers in (("images", images), ("depth", depth), ("segmentation", segmentation)):
                     for cam, frames in buffers.items():
-                        frames[t] = obs[key][cam]
+                        frames[t] = views[key][cam]
+                if cloud is not None:
+                    cloud[t] = obs["pointcloud"]
                 for cam, (world_T_cam, base_T_cam) in poses.items():
                     g = env.camera_geometry(cam)
                     world_T_cam[t], base_T_cam[t] = g["world_T_camera"], g["base_T_camera"]
@@ -240,14 +248,18 @@ class EpisodeRunner:
                      for cam, (w, b) in poses.items()},
             annotations={} if annotations is None else {"events": annotations["events"],
                                                          "persistent": annotations["persistent"]},
+            pointcloud=None if cloud is None else cloud[:t].copy(),
         )
 
-    def _camera_buffers(self, env: SimfarmEnv, key: str, T: int) -> dict[str, np.ndarray]:
-        """Per camera, a reused (T, ...) buffer for observation part `key` (images, depth, segmentation)."""
-        if key not in env.observation_space.spaces:
+    def _camera_buffers(self, env: SimfarmEnv, key: str, T: int, all_views: bool = False) -> dict[str, np.ndarray]:
+        """Per camera, a reused (T, ...) buffer for view `key` (images, depth, segmentation): those
+        the observation has, or with `all_views` every one (a point-cloud job's)."""
+        h, w = env.config.camera_size
+        shape, dtype = {"images": ((h, w, 3), np.uint8), "depth": ((h, w), np.float32),
+                        "segmentation": ((h, w), np.uint8)}[key]
+        if key not in env.observation_space.spaces and not all_views:
             return {}
-        return {cam: self._buffer(f"{key}/{cam}", (T, *space.shape), space.dtype)
-                for cam, space in env.observation_space[key].spaces.items()}
+        return {cam: self._buffer(f"{key}/{cam}", (T, *shape), dtype) for cam in env._camera_ids}
 
     def _pad_joints(self, steps: dict[str, np.ndarray], names: dict[str, list[str]], n_joints: int) -> None:
         """A mix's robots differ in joint count: their states are aligned slot by slot, joint k in

@@ -219,6 +219,7 @@ class SimfarmEnv(gym.Env):
         self._env_geom_mask = self._static_geom_mask()
         self._camera_ids = {cam: self._camera_id(cam) for cam in self._cameras()}
         self.instances = None
+        self.cloud_views: dict[str, dict[str, np.ndarray]] = {}
         if self.obs_parts & {"segmentation", "pointcloud"}:
             from simfarm.envs.segmentation import InstanceTable
 
@@ -468,6 +469,8 @@ class SimfarmEnv(gym.Env):
             obs["segmentation"] = seg
         if "pointcloud" in parts:
             obs["pointcloud"] = self._pointcloud(rgb, depth, seg)
+            # What the cloud was made of, for recorders that store it recomputably (simfarm.rollout).
+            self.cloud_views = {"images": rgb, "depth": depth, "segmentation": seg}
         return obs
 
     # -- camera geometry and point clouds ------------------------------------------------------
@@ -499,75 +502,24 @@ class SimfarmEnv(gym.Env):
         return out
 
     def _pointcloud(self, rgb: dict, depth: dict, seg: dict) -> np.ndarray:
-        """(N, 7) xyz in the base frame, rgb, instance id: the cameras' points fused, cropped, sampled to N.
+        """(N, 7) xyz in the base frame, rgb, instance id: the cameras' points fused, cropped,
+        sampled to N (simfarm.envs.pointcloud)."""
+        from simfarm.envs import pointcloud
 
-        The crop is decided on every pixel, the sample drawn among the kept pixels, and only the N
-        sampled points are gathered and moved to the base frame.
-        """
-        zfar = float(self.model.vis.map.zfar * self.model.stat.extent)
-        crop = self._crop_box()
-        kept, geoms = [], []
+        views = []
         for cam in self._camera_ids:
             g = self.camera_geometry(cam)
-            d = depth[cam].reshape(-1)
-            rays = self._rays.get(cam)
-            if rays is None or len(rays) != d.size:
-                rays = self._rays[cam] = geometry.pixel_rays(g["intrinsics"], *depth[cam].shape).reshape(-1, 3).astype(np.float32)
-            keep = d < zfar * 0.999  # pixels that see something
-            if crop is not None:
-                crop_T_world, lo, hi = crop
-                T = (crop_T_world @ g["world_T_camera"]).astype(np.float32)
-                pts = rays * d[:, None]
-                local = pts @ T[:3, :3].T + T[:3, 3]
-                keep &= np.all((local >= lo) & (local <= hi), axis=1)
-            kept.append(np.flatnonzero(keep))
-            geoms.append(g)
-        counts = np.array([len(k) for k in kept])
-        n = self.config.pointcloud_points
-        out = np.zeros((n, 7), np.float32)
-        if counts.sum() == 0:
-            return out
-        # Exactly n points: a uniform sample without replacement, or every point plus repeats.
-        pick = np.sort(self._cloud_rng.choice(int(counts.sum()), n, replace=counts.sum() < n))
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        for k, cam in enumerate(self._camera_ids):
-            sel = pick[(pick >= starts[k]) & (pick < starts[k + 1])] - starts[k]
-            if not sel.size:
-                continue
-            rows = slice(int(np.searchsorted(pick, starts[k])), int(np.searchsorted(pick, starts[k + 1])))
-            idx = kept[k][sel]
-            pts_cam = self._rays[cam][idx] * depth[cam].reshape(-1)[idx][:, None]
-            out[rows, :3] = geometry.transform(geoms[k]["base_T_camera"], pts_cam.astype(np.float64))
-            out[rows, 3:6] = rgb[cam].reshape(-1, 3)[idx]
-            out[rows, 6] = seg[cam].reshape(-1)[idx]
-        return out
-
-    def _crop_box(self):
-        """(crop_T_world, lo, hi): the point-cloud crop as a box in some frame, or None (no crop)."""
+            views.append(pointcloud.CameraView(depth[cam], rgb[cam], seg[cam], g["intrinsics"], g["world_T_camera"],
+                                               g["base_T_camera"]))
         crop = self.config.pointcloud_crop
-        if crop is False:
-            return None
-        if crop is not True:
-            lo = np.array([r[0] for r in crop], np.float32)
-            hi = np.array([r[1] for r in crop], np.float32)
-            return geometry.invert(self.base_pose()), lo, hi
-        return self._workspace_box()
-
-    def _workspace_box(self):
-        """The workspace crop: the footprint of the furniture the robot faces (5 cm margin), from
-        2 cm above the floor to 60 cm above its top; None when the scene names no workspace."""
-        spec = self._built.spec
-        piece = next((f for f in spec.furniture if f.name == spec.workspace), None)
-        if piece is None:
-            return None
-        world_T_ws = np.eye(4)
-        c, s_ = np.cos(piece.yaw_rad), np.sin(piece.yaw_rad)
-        world_T_ws[:3, :3] = [[c, -s_, 0], [s_, c, 0], [0, 0, 1]]
-        world_T_ws[:3, 3] = [piece.pos[0], piece.pos[1], 0.0]
-        hx, hy = piece.size[0] / 2 + 0.05, piece.size[1] / 2 + 0.05
-        top = float(piece.pos[2]) + float(piece.size[2])
-        return (geometry.invert(world_T_ws), np.array([-hx, -hy, 0.02], np.float32),
-                np.array([hx, hy, top + 0.6], np.float32))
+        if crop is True:
+            box = pointcloud.workspace_box(self._built.spec)
+        elif crop is False:
+            box = None
+        else:
+            box = pointcloud.base_box(crop, self.base_pose())
+        zfar = float(self.model.vis.map.zfar * self.model.stat.extent)
+        return pointcloud.fuse(views, zfar, self.config.pointcloud_points, self._cloud_rng, box, self._rays)
 
     def _info(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@
         obs/<cam>_intrinsics          float64 (N, 3, 3) [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]
         obs/<cam>_extrinsics          float64 (N, 4, 4) world_T_camera (OpenCV axes)
         obs/<cam>_base_T_camera       float64 (N, 4, 4) the camera in the robot base frame
+        obs/pointcloud                float32 (N, P, 7) x, y, z (base frame), r, g, b, instance id (pointcloud jobs)
         frames/<column>               per-frame side columns ("frames.<column>" step arrays)
     mask/train, mask/valid            demo names (bytes), as robomimic's filter keys
 """
@@ -91,6 +92,12 @@ class Hdf5ShardWriter(StagedShard):
             for key in extra_actions:
                 group.create_dataset(key[len("action."):], data=np.asarray(episode.steps[key], np.float32))
         obs, next_obs = g.create_group("obs"), g.create_group("next_obs")
+        if episode.pointcloud is not None:
+            # The observation itself (LeRobot datasets recompute it: simfarm.envs.pointcloud).
+            cloud = np.asarray(episode.pointcloud, np.float32)
+            for group, values in ((obs, cloud), (next_obs, _shift(cloud))):
+                group.create_dataset("pointcloud", data=values, chunks=(1, *cloud.shape[1:]), compression="gzip",
+                                     compression_opts=self.spec.hdf5_compression_level)
         level = self.spec.hdf5_compression_level
         for key in self.spec.features:
             if not key.startswith("observation."):

@@ -67,3 +67,39 @@ def test_replay_names_a_frame_whose_stored_segmentation_was_changed(observed, tm
     assert result.observation_mismatches == [f"frame 3: segmentation of {cam!r} differs (25 pixels)"]
     assert simfarm_main(["dataset", "replay", str(path), "observations=true"]) == 1
     assert "MISMATCHED" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def clouds(tmp_path_factory):
+    base = tmp_path_factory.mktemp("clouds")
+    over = ("obs_mode=pointcloud+state", "camera_size=[48,64]", "pointcloud_points=512", "annotations=[]")
+    return {kind: (base / kind, write_real_dataset(base / kind, kind, episodes=1, max_steps=4, overrides=over))
+            for kind in ("lerobot", "hdf5")}
+
+
+def test_point_cloud_jobs_store_the_clouds_in_hdf5_and_what_recomputes_them_in_lerobot(clouds):
+    from simfarm.envs import pointcloud
+    from simfarm.scene import SceneSpec
+
+    path, (episode,) = clouds["hdf5"]
+    with h5py.File(path / "data.hdf5") as f:
+        np.testing.assert_array_equal(f["data/demo_0/obs/pointcloud"][()], episode.pointcloud)
+    path, (episode,) = clouds["lerobot"]
+    assert episode.pointcloud.shape == (4, 512, 7) and set(episode.depth) == set(episode.segmentation) == set(episode.images)
+    ds = open_dataset(path)
+    spec = SceneSpec.from_json(episode.metadata["scene_spec"])
+    table = ds.camera_table(0)
+    t = 2
+    views = []
+    for cam in episode.depth:
+        poses = ds.camera_poses(0, cam)
+        views.append(pointcloud.CameraView(
+            ds.depth(0, cam)[t], ds.frames(0, f"observation.images.{cam}")[t], ds.segmentation(0, cam)[t],
+            np.asarray(table[cam]["intrinsics"]), poses["world_T_camera"][t], poses["base_T_camera"][t]))
+    every = pointcloud.fuse(views, zfar=200.0, n=None, crop=pointcloud.workspace_box(spec))
+    # every recorded point has a recomputed one within a few depth codes, with the same instance id
+    d2 = ((episode.pointcloud[t][:, None, :3] - every[None, :, :3]) ** 2).sum(axis=-1)
+    nearest = d2.argmin(axis=1)
+    dist = np.sqrt(d2[np.arange(len(nearest)), nearest])
+    assert np.quantile(dist, 0.99) < 0.01
+    assert (every[nearest, 6] == episode.pointcloud[t][:, 6]).mean() > 0.97
