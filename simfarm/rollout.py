@@ -126,7 +126,7 @@ class EpisodeRunner:
         segmentation = self._camera_buffers(env, "segmentation", T, cloud is not None)
         # Camera geometry per frame (the wrist moves; a mobile base moves every camera's base_T_camera).
         poses = {cam: (self._buffer(f"wTc/{cam}", (T, 4, 4), np.float64), self._buffer(f"bTc/{cam}", (T, 4, 4), np.float64))
-                 for cam in env._camera_ids}
+                 for cam in env.camera_ids}
         intrinsics = {cam: env.camera_geometry(cam)["intrinsics"] for cam in poses}
         t = 0
         act_time_s = 0.0
@@ -259,7 +259,7 @@ class EpisodeRunner:
                         "segmentation": ((h, w), np.uint8)}[key]
         if key not in env.observation_space.spaces and not all_views:
             return {}
-        return {cam: self._buffer(f"{key}/{cam}", (T, *shape), dtype) for cam in env._camera_ids}
+        return {cam: self._buffer(f"{key}/{cam}", (T, *shape), dtype) for cam in env.camera_ids}
 
     def _pad_joints(self, steps: dict[str, np.ndarray], names: dict[str, list[str]], n_joints: int) -> None:
         """A mix's robots differ in joint count: their states are aligned slot by slot, joint k in

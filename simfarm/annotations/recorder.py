@@ -80,7 +80,7 @@ class Annotator:
         h, w = (int(v) for v in env.config.camera_size)
         self._size = (h, w)
         wants_cams = bool({"vqa", "trace"} & set(self.kinds))
-        cams = dict(env._camera_ids) if wants_cams else {}
+        cams = dict(env.camera_ids) if wants_cams else {}
         self._cams = [_Camera(name, formats.camera_key(name), int(cid),
                               geometry.intrinsic_matrix(float(env.model.cam_fovy[cid]), h, w)) for name, cid in cams.items()]
         n = len(self._scene.names)
@@ -174,7 +174,7 @@ class Annotator:
         scene = self._scene
         data = env.data
         h, w = self._size
-        renderer = env._renderer((h, w))
+        renderer = env.renderer()
         self._vqa_frames.append(t)
         for cam in self._cams:
             world_T_cam = cam.poses[-1]

@@ -110,7 +110,7 @@ class _ObservationCheck:
         ds = open_dataset(path)
         self.problems: list[str] = []
         self.depth, self.seg, self.poses, self.step = {}, {}, {}, {}
-        for cam in env._camera_ids:
+        for cam in env.camera_ids:
             if "depth" in env.obs_parts:
                 self.depth[cam] = ds.depth(episode_index, cam)
                 coding = getattr(ds, "depth_coding", None)

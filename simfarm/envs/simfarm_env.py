@@ -249,6 +249,15 @@ class SimfarmEnv(gym.Env):
     def built_scene(self):
         return self._built
 
+    @property
+    def camera_ids(self) -> dict[str, int]:
+        """The observation's cameras (dataset names) and their ids in the current model."""
+        return dict(self._camera_ids)
+
+    def renderer(self):
+        """The env's CameraRenderer at its camera size, switched to the current scene."""
+        return self._renderer(tuple(self.config.camera_size))
+
     # -- spaces -------------------------------------------------------------------------------
 
     def _make_observation_space(self) -> spaces.Dict:
