@@ -89,6 +89,8 @@ class Palette:
     floor: TextureStyle
     wall: TextureStyle
     roles: dict[str, tuple[float, float, float]]
+    # Material families (procgen/materials.yaml) per surface: floor, wall and each role; empty: builtins only.
+    materials: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -319,15 +321,23 @@ def _parse_styles(path: Path) -> dict[str, Palette]:
     out = {}
     for name, entry in c.mapping(data["palettes"], "palettes").items():
         key = f"palettes.{name}"
-        c.mapping(entry, key, {"floor", "wall", "roles"}, {"floor", "wall", "roles"})
+        c.mapping(entry, key, {"floor", "wall", "roles", "materials"}, {"floor", "wall", "roles"})
         roles = c.mapping(entry["roles"], f"{key}.roles", set(MATERIAL_ROLES), set(MATERIAL_ROLES))
         out[name] = Palette(
             name=name,
             floor=_texture_style(c, entry["floor"], f"{key}.floor"),
             wall=_texture_style(c, entry["wall"], f"{key}.wall"),
             roles={r: c.rgb(v, f"{key}.roles.{r}") for r, v in roles.items()},
+            materials=palette_materials(c, entry.get("materials"), f"{key}.materials"),
         )
     return out
+
+
+def palette_materials(c: Checker, data: Any, key: str) -> dict[str, tuple[str, ...]]:
+    from simfarm.scene.textures import check_family_names
+
+    entries = c.mapping(data or {}, key, {"floor", "wall", *MATERIAL_ROLES})
+    return {k: check_family_names(v, f"{key}.{k}", c.path) for k, v in sorted(entries.items())}
 
 
 def _texture_style(c: Checker, data: Any, key: str) -> TextureStyle:
