@@ -25,7 +25,7 @@ from simfarm.errors import SceneError
 from simfarm.scene.furniture import PRESS_FRACTION, add_furniture, button_name
 from simfarm.scene.objects import add_object
 from simfarm.scene.robot_info import make_robot_object
-from simfarm.scene.spec import SceneSpec, Wall
+from simfarm.scene.spec import SceneSpec, Texture, Wall
 
 TIMESTEP_S = 0.002
 FLOOR_THICKNESS_M = 0.05
@@ -138,12 +138,16 @@ def build_scene(spec: SceneSpec) -> BuiltScene:
     s.visual.headlight.diffuse = [0.35, 0.35, 0.35]
 
     for t in spec.textures:
+        if t.builtin == "image":
+            _add_image_texture(s, t)
+            continue
         s.add_texture(name=t.name, type=mujoco.mjtTexture.mjTEXTURE_2D, builtin=_BUILTINS[t.builtin],
                       rgb1=list(t.rgb1), rgb2=list(t.rgb2), mark=_MARKS[t.mark], markrgb=list(t.markrgb),
                       random=t.random, width=t.size_px, height=t.size_px)
     for m in spec.materials:
         mat = s.add_material(name=m.name, rgba=list(m.rgba), texrepeat=list(m.texrepeat), specular=m.specular,
-                             shininess=m.shininess, reflectance=m.reflectance)
+                             shininess=m.shininess, reflectance=m.reflectance, texuniform=m.texuniform,
+                             roughness=m.roughness, metallic=m.metallic, emission=m.emission)
         if m.texture:
             mat.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = m.texture
     world = s.worldbody
@@ -159,10 +163,11 @@ def build_scene(spec: SceneSpec) -> BuiltScene:
     for wall in spec.walls:
         _add_wall(world, wall)
     for light in spec.lights:
+        cutoff = light.cutoff_deg or (45.0 if light.directional else 80.0)
         world.add_light(name=light.name, pos=list(light.pos), dir=list(light.dir), diffuse=list(light.diffuse),
-                        castshadow=light.castshadow, specular=[0.1, 0.1, 0.1],
+                        castshadow=light.castshadow, specular=[0.1, 0.1, 0.1], ambient=list(light.ambient),
                         type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL if light.directional else mujoco.mjtLightType.mjLIGHT_SPOT,
-                        cutoff=80.0 if not light.directional else 45.0, attenuation=[1.0, 0.0, 0.0])
+                        cutoff=cutoff, attenuation=[1.0, 0.0, 0.0])
     for cam in spec.cameras:
         world.add_camera(name=cam.name, pos=list(cam.pos), quat=list(cam.quat), fovy=cam.fovy_deg)
     for f in spec.furniture:
@@ -190,6 +195,18 @@ def build_scene(spec: SceneSpec) -> BuiltScene:
     except ValueError as exc:
         raise SceneError(f"scene {spec.program!r} ({spec.content_hash()[:12]}) does not compile: {exc}") from exc
     return BuiltScene(model=model, spec=spec, mjspec=s, index=_index(model, spec), robot=robot)
+
+
+def _add_image_texture(s: mujoco.MjSpec, t: Texture) -> None:
+    """A procedural image texture: pixels from simfarm's texture cache (no decode when warm);
+    the MJCF refers to the cached PNG (`file`), which holds the same pixels."""
+    from simfarm.scene.textures import texture_file
+
+    path, data = texture_file(dict(t.params), t.size_px)
+    tex = s.add_texture(name=t.name, type=mujoco.mjtTexture.mjTEXTURE_2D, width=t.size_px, height=t.size_px,
+                        nchannel=3, colorspace=mujoco.mjtColorSpace.mjCOLORSPACE_LINEAR)
+    tex.data = data
+    tex.file = str(path)
 
 
 def _add_wall(world, wall: Wall) -> None:

@@ -39,6 +39,7 @@ from simfarm.scene.spec import (
     Texture,
     Wall,
 )
+from simfarm.scene.textures import derived_rng, dress_lights, style_materials
 
 MAX_ATTEMPTS = 25  # whole-scene retries before an impossible request raises SceneError
 PLACE_TRIES = 40  # per furniture piece / object
@@ -197,7 +198,10 @@ _SHAPES = {1: [[(0, 0)]], 2: [[(0, 0), (1, 0)], [(0, 0), (0, 1)]], 3: [[(0, 0), 
 
 def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneRequest, ws_kind: str, seed) -> SceneSpec:
     style = catalog.palettes[prog.styles[int(rng.integers(len(prog.styles)))]]
-    materials, textures = _style_materials(style)
+    # Looks (material families, light colours) draw from a stream derived from this one without
+    # consuming it: every draw of the geometry (and of the spec randomization after it) is as before.
+    looks = derived_rng(rng, "looks")
+    materials, textures = style_materials(style, looks, _style_materials)
     rooms, walls, interiors, door_zones = _floorplan(prog, rng)
     layout = _Layout(interiors=interiors, soft=list(door_zones))
     furniture: list[Furniture] = []
@@ -319,7 +323,7 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
                 if obj is not None:
                     objects.append(obj)
 
-    lights = _lights(prog, rng, rooms)
+    lights = dress_lights(_lights(prog, rng, rooms), rooms, walls, looks)
     cameras = _cameras(rooms, workspace, robot_pos)
     robot = RobotPlacement(name=info.name, params=dict(info.params), pos=robot_pos, yaw_rad=robot_yaw)
     return SceneSpec(

@@ -25,18 +25,27 @@ Vec3 = tuple[float, float, float]
 Vec4 = tuple[float, float, float, float]
 
 
+# Fields added after version 1 carry OMIT_DEFAULT: left out of the JSON while they hold their
+# default, so stored specs read back unchanged and keep their content hash.
+OMIT_DEFAULT = {"omit_default": True}
+
+
 @dataclass(frozen=True)
 class Texture:
-    """A MuJoCo builtin procedural texture (survives MJCF export: no image files)."""
+    """A MuJoCo builtin procedural texture (survives MJCF export: no image files), or with
+    builtin "image" a procedural image (simfarm/scene/textures.py): a pure function of `params`
+    (pattern, colors, seed, ...) and `size_px`, cached as PNG; `family` names its material family."""
 
     name: str
-    builtin: str  # "checker" | "gradient" | "flat"
+    builtin: str  # "checker" | "gradient" | "flat" | "image"
     rgb1: Vec3
     rgb2: Vec3
     mark: str = "none"  # "none" | "edge" | "cross" | "random"
     markrgb: Vec3 = (0.0, 0.0, 0.0)
     random: float = 0.0  # fraction of texels painted markrgb when mark == "random"
     size_px: int = 256
+    family: str = field(default="", metadata=OMIT_DEFAULT)
+    params: dict[str, Any] = field(default_factory=dict, metadata=OMIT_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,11 @@ class Material:
     specular: float = 0.3
     shininess: float = 0.3
     reflectance: float = 0.0
+    # texuniform: texrepeat counts repeats per metre (an image covers 1 / texrepeat m), not per face.
+    texuniform: bool = field(default=False, metadata=OMIT_DEFAULT)
+    roughness: float = field(default=-1.0, metadata=OMIT_DEFAULT)  # -1: MuJoCo's default
+    metallic: float = field(default=-1.0, metadata=OMIT_DEFAULT)
+    emission: float = field(default=0.0, metadata=OMIT_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,8 @@ class Light:
     diffuse: Vec3
     directional: bool = False
     castshadow: bool = False
+    ambient: Vec3 = field(default=(0.0, 0.0, 0.0), metadata=OMIT_DEFAULT)
+    cutoff_deg: float = field(default=0.0, metadata=OMIT_DEFAULT)  # 0: the builder's default (80 spot, 45 directional)
 
 
 @dataclass(frozen=True)
@@ -208,7 +224,8 @@ class SceneSpec:
 
 def _to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
-        return {f.name: _to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("omit_default") and getattr(value, f.name) == _default_of(f))}
     if isinstance(value, (tuple, list)):
         return [_to_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -220,6 +237,10 @@ def _to_jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     raise SceneError(f"SceneSpec holds a value JSON cannot carry: {value!r} ({type(value).__name__})")
+
+
+def _default_of(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
