@@ -480,3 +480,152 @@ def kelvin_to_rgb(kelvin: float) -> tuple[float, float, float]:
     m = max(rgb)
     return tuple(round(x / m, 4) for x in rgb)
 
+
+
+# -- a palette's materials for one scene -----------------------------------------------------
+
+def _texture_of(name: str, draw: SampledMaterial):
+    from simfarm.scene.spec import Texture
+
+    first = tuple(float(v) for v in draw.params["colors"][0])
+    return Texture(name=name, builtin="image", rgb1=first, rgb2=first, size_px=draw.size_px, family=draw.family,
+                   params=draw.params)
+
+
+def _material_of(name: str, texture: str, draw: SampledMaterial, tint_rgb):
+    from simfarm.scene.spec import Material
+
+    rgb = tuple(float(v) for v in tint_rgb) if draw.tint else (1.0, 1.0, 1.0)
+    f = draw.finish
+    repeat = round(1.0 / draw.tile_m, 6)
+    return Material(name, (*rgb, 1.0), texture=texture, texrepeat=(repeat, repeat), specular=f["specular"],
+                    shininess=f["shininess"], reflectance=f["reflectance"], texuniform=True,
+                    roughness=f["roughness"], metallic=f["metallic"])
+
+
+def style_materials(style, rng: np.random.Generator, fallback):
+    """Materials and textures of a palette for one scene: each surface with families in the
+    palette's `materials` draws one (family, colour set, parameters, seed, tile size) from `rng`;
+    the others come from `fallback(style)` (the builtin textures and flat role colours), so the
+    material names and their order are the same either way."""
+    base_mats, base_texs = fallback(style)
+    textures = {t.name: t for t in base_texs}
+    tints = {"floor": style.floor.rgb1, "wall": style.wall.rgb1, **style.roles}
+    families = load_material_families()
+    mats = []
+    for m in base_mats:
+        surface = m.name.removeprefix("mat_")
+        names = style.materials.get(surface)
+        if not names:
+            mats.append(m)
+            continue
+        draw = sample_family(families[names[int(rng.integers(len(names)))]], rng)
+        tex_name = f"tex_{surface}"
+        textures[tex_name] = _texture_of(tex_name, draw)
+        mats.append(_material_of(m.name, tex_name, draw, tints.get(surface, (1.0, 1.0, 1.0))))
+    return tuple(mats), tuple(textures.values())
+
+
+# -- lights ----------------------------------------------------------------------------------
+
+# Fixture colour temperatures: (probability, kelvin range); homes are mostly warm, workshops cool.
+LIGHT_TEMPERATURES_K = ((0.45, (2700.0, 3200.0)), (0.35, (3500.0, 4500.0)), (0.20, (5000.0, 6500.0)))
+DAYLIGHT_K = (5500.0, 7500.0)
+MAX_MODEL_LIGHTS = 7  # the renderer's GL_MAX_LIGHTS (8) minus the headlight
+CEILING_AMBIENT = 0.03  # per light: shadowed sides of a lit room are never black
+WINDOW_POWER = (0.25, 0.45)
+
+
+def _luma(rgb) -> float:
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+
+
+def light_color(kelvin: float, power: float) -> tuple[float, float, float]:
+    """Diffuse RGB of a light of colour temperature `kelvin` whose luminance is `power` (capped at 1 per channel)."""
+    rgb = kelvin_to_rgb(kelvin)
+    scale = power / _luma(rgb)
+    return tuple(round(min(1.0, c * scale), 4) for c in rgb)
+
+
+def dress_lights(lights, rooms, walls, rng: np.random.Generator):
+    """The sampler's ceiling lights as warm or cool fixtures (one temperature per scene, a little
+    jitter per lamp; luminance as drawn), plus a daylight window light in the main room from an
+    outside wall while the lights stay within MAX_MODEL_LIGHTS. Positions, count and names of the
+    ceiling lights are unchanged (light randomization draws per `light_*` light)."""
+    import dataclasses
+
+    from simfarm.scene.spec import Light
+
+    u = rng.random()
+    acc = 0.0
+    lo_hi = LIGHT_TEMPERATURES_K[-1][1]
+    for p, rng_k in LIGHT_TEMPERATURES_K:
+        acc += p
+        if u < acc:
+            lo_hi = rng_k
+            break
+    kelvin = float(rng.uniform(*lo_hi))
+    out = []
+    for light in lights:
+        k = kelvin + float(rng.uniform(-150.0, 150.0))
+        power = _luma(light.diffuse)
+        amb = tuple(round(CEILING_AMBIENT * c, 4) for c in kelvin_to_rgb(k))
+        out.append(dataclasses.replace(light, diffuse=light_color(k, power), ambient=amb))
+    if len(out) < MAX_MODEL_LIGHTS and rooms:
+        window = _window_light(rooms[0], rooms[1:], walls, rng)
+        if window is not None:
+            pos, direction = window
+            power = float(rng.uniform(*WINDOW_POWER))
+            out.append(Light(name="window_0", pos=pos, dir=direction, diffuse=light_color(float(rng.uniform(*DAYLIGHT_K)), power),
+                             cutoff_deg=70.0))
+    return tuple(out)
+
+
+def _window_light(room, others, walls, rng):
+    """A spot just inside an outside wall of `room` (no room behind it), 2/3 up, shining into the
+    room and down: daylight from a window."""
+    (x0, y0), _, (x1, y1), _ = room.polygon
+    sides = []  # (axis, wall line, inward normal) of the room's outside walls
+    behind = []
+    for other in others:
+        (ox0, oy0), _, (ox1, oy1), _ = other.polygon
+        behind.append((ox0, oy0, ox1, oy1))
+
+    def outside(axis: str, line: float) -> bool:
+        for ox0, oy0, ox1, oy1 in behind:
+            if axis == "y" and min(abs(oy0 - line), abs(oy1 - line)) < 0.5 and ox0 < x1 and x0 < ox1:
+                return False
+            if axis == "x" and min(abs(ox0 - line), abs(ox1 - line)) < 0.5 and oy0 < y1 and y0 < oy1:
+                return False
+        return True
+
+    for wall in walls:
+        (ax, ay), (bx, by) = wall.start, wall.end
+        if wall.openings:
+            continue
+        t = wall.thickness_m / 2 + 1e-6
+        if abs(ay - by) < 1e-9 and min(ax, bx) <= x0 + 1e-6 and max(ax, bx) >= x1 - 1e-6:
+            if abs(ay + t - y0) < 1e-3:
+                sides.append(("y", ay, (0.0, 1.0)))
+            elif abs(ay - t - y1) < 1e-3:
+                sides.append(("y", ay, (0.0, -1.0)))
+        if abs(ax - bx) < 1e-9 and min(ay, by) <= y0 + 1e-6 and max(ay, by) >= y1 - 1e-6:
+            if abs(ax + t - x0) < 1e-3:
+                sides.append(("x", ax, (1.0, 0.0)))
+            elif abs(ax - t - x1) < 1e-3:
+                sides.append(("x", ax, (-1.0, 0.0)))
+    sides = [sd for sd in sides if outside(sd[0], sd[1])]
+    if not sides:
+        return None
+    axis, _, (nx, ny) = sides[int(rng.integers(len(sides)))]
+    z = round(room.wall_height_m * 0.66, 3)
+    along = float(rng.uniform(0.3, 0.7))
+    if axis == "y":
+        x = x0 + along * (x1 - x0)
+        y = y0 + 0.3 if ny > 0 else y1 - 0.3
+    else:
+        y = y0 + along * (y1 - y0)
+        x = x0 + 0.3 if nx > 0 else x1 - 0.3
+    d = np.array([nx, ny, -0.6])
+    d /= np.linalg.norm(d)
+    return (round(x, 3), round(y, 3), z), tuple(round(float(v), 4) for v in d)
