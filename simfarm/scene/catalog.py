@@ -6,7 +6,7 @@ what was expected. Adding a room type needs only a new YAML file under procgen/r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,13 @@ class ObjectFamily:
     density_kg_m3: float
     colors: tuple[str, ...]
     receptacle: bool
+    # Mesh families (simfarm/scene/assets.py parses them): generator or "user", shape numbers
+    # (ranges drawn with the sizes, or constants), task attributes, a fixed accent colour.
+    mesh: str | None = None
+    shape: dict[str, Any] = field(default_factory=dict)
+    attributes: tuple[str, ...] = ()
+    accent_rgb: tuple[float, float, float] | None = None
+    asset: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,8 @@ class RoomProgram:
     objects: tuple[ObjectRule, ...]
     # Fixtures per piece, e.g. {"buttons": (0, 2)}; empty: none (the scene's draws are unchanged).
     fixtures: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # User asset families (`assets:` folders, simfarm/scene/assets.py) by name "user:<name>".
+    extra_families: dict[str, ObjectFamily] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -177,8 +186,15 @@ def _load_program_file(path: str) -> RoomProgram:
 def parse_program(data: Any, path: str, catalog: Catalog) -> RoomProgram:
     """Validate a parsed room program against the catalogs."""
     c = Checker(path)
-    top = {"name", "rooms", "doorway", "styles", "lights", "workspace", "furniture", "objects", "fixtures"}
-    c.mapping(data, "", allowed=top, required=top - {"doorway", "fixtures"})
+    top = {"name", "rooms", "doorway", "styles", "lights", "workspace", "furniture", "objects", "fixtures", "assets"}
+    c.mapping(data, "", allowed=top, required=top - {"doorway", "fixtures", "assets"})
+    extra = {}
+    if "assets" in data:  # user asset folders (simfarm/scene/assets.py): families user:<name>
+        from simfarm.scene.assets import load_asset_folder
+
+        for folder in c.string_list(data["assets"], "assets"):
+            extra.update(load_asset_folder(Path(path).parent / folder, catalog.colors))
+        catalog = replace(catalog, families={**catalog.families, **extra})
     if not isinstance(data["name"], str) or not data["name"]:
         raise c.fail("name", "a non-empty string", data["name"])
     rooms = c.mapping(data["rooms"], "rooms", {"count", "width_m", "depth_m", "wall_height_m", "wall_thickness_m"},
@@ -240,7 +256,7 @@ def parse_program(data: Any, path: str, catalog: Catalog) -> RoomProgram:
         name=data["name"], path=path, room_count=count, width_m=width, depth_m=depth, wall_height_m=wall_h,
         wall_thickness_m=thick, doorway_width_m=door_w, doorway_height_m=door_h, styles=styles,
         lights_per_room=per_room, light_intensity=intensity, workspace=workspace,
-        furniture=tuple(furniture), objects=tuple(objects), fixtures=fixtures,
+        furniture=tuple(furniture), objects=tuple(objects), fixtures=fixtures, extra_families=extra,
     )
 
 
@@ -298,8 +314,14 @@ def _parse_objects(path: Path) -> dict[str, Any]:
     c.mapping(data, "", {"colors", "families"}, {"colors", "families"})
     colors = {name: c.rgb(v, f"colors.{name}") for name, v in c.mapping(data["colors"], "colors").items()}
     families = {}
-    for fam, entry in c.mapping(data["families"], "families", set(FAMILY_DIMS)).items():
+    from simfarm.scene.assets import parse_mesh_family
+
+    for fam, entry in c.mapping(data["families"], "families").items():
         key = f"families.{fam}"
+        if isinstance(entry, dict) and "mesh" in entry:
+            families[fam] = parse_mesh_family(c, fam, entry, colors, key)
+            continue
+        c.choice(fam, "families", set(FAMILY_DIMS) | {"<name> with a `mesh:` generator"})
         c.mapping(entry, key, {"category", "size_m", "density_kg_m3", "colors", "receptacle"},
                   {"category", "size_m", "density_kg_m3", "colors"})
         dims = set(FAMILY_DIMS[fam])

@@ -62,6 +62,8 @@ def object_extents(family: str, dims: dict[str, float]) -> tuple[float, float, f
 
 def object_parts(obj: SceneObject) -> list[Part]:
     """The primitive parts of an object, in its own frame (centre of its bounding box)."""
+    if is_mesh_object(obj):
+        return _mesh_parts(obj)
     dims = obj.params["dims"]
     sx, sy, sz = obj.size
     fam = obj.family
@@ -128,6 +130,8 @@ def _open_container(radius, height, round_: bool, half_xy=(0.0, 0.0)) -> list[Pa
 
 def add_object(parent: mujoco.MjsBody, obj: SceneObject, material: str | None) -> mujoco.MjsBody:
     """Add the object's free body `obj/<name>` with its parts; masses split by part volume."""
+    if is_mesh_object(obj):
+        return _add_mesh_object(parent, obj, material)
     name = f"obj/{obj.name}"
     body = parent.add_body(name=name, pos=list(obj.pos), quat=list(obj.quat))
     body.add_freejoint(name=f"{name}/free")
@@ -155,3 +159,108 @@ def object_volume(family: str, dims: dict[str, float]) -> float:
                        size=object_extents(family, dims), params={"dims": dims}, mass_kg=1.0,
                        pos=(0, 0, 0), quat=(1, 0, 0, 0), support="")
     return sum(p.volume() for p in object_parts(fake))
+
+
+# ---- mesh families (procgen/objects.yaml `mesh:` entries and user assets) -----------------------
+# A mesh object's params: {"dims": {...}, "mesh": <generator in simfarm.scene.meshes, or "user">,
+# "accent_rgba": [...] (optional), "asset": {...} (user assets)}. Its visual meshes are drawn, its
+# convex hulls collide (group 3, hidden); mass = density x the visual mesh's volume, split over
+# the hulls by their volumes, inertia from MuJoCo.
+
+HULL_GROUP = 3
+
+
+def is_mesh_object(obj: SceneObject) -> bool:
+    return "mesh" in obj.params
+
+
+def object_shape(obj: SceneObject):
+    """The object's Shape (simfarm.scene.meshes), from the cache or generated."""
+    if obj.params["mesh"] == "user":
+        from simfarm.scene.assets import asset_shape
+
+        return asset_shape(obj.params["asset"], obj.params["dims"])
+    from simfarm.scene.meshes import procedural_shape
+
+    return procedural_shape(obj.params["mesh"], obj.params["dims"])
+
+
+def family_dims(fam, rng: np.random.Generator) -> dict[str, float]:
+    """A family's sampled dimensions; mesh families add their `shape:` ranges (drawn with the
+    sizes, in one sorted pass) and constants. Primitive families draw exactly as before."""
+    ranges = dict(fam.size_m)
+    fixed = {}
+    for k, v in getattr(fam, "shape", {}).items():
+        if isinstance(v, tuple):
+            ranges[k] = v
+        else:
+            fixed[k] = v
+    dims = sample_dims(ranges, rng)
+    dims.update(fixed)
+    return dict(sorted(dims.items()))
+
+
+def family_params(fam, dims: dict) -> dict:
+    if not getattr(fam, "mesh", None):
+        return {"dims": dims}
+    params = {"dims": dims, "mesh": fam.mesh}
+    if fam.accent_rgb is not None:
+        params["accent_rgba"] = [*fam.accent_rgb, 1.0]
+    if fam.asset is not None:
+        params["asset"] = dict(fam.asset)
+    return params
+
+
+def family_extents(fam, dims: dict) -> tuple[float, float, float]:
+    if not getattr(fam, "mesh", None):
+        return object_extents(fam.family, dims)
+    return object_shape(_probe(fam, dims)).extents
+
+
+def family_volume(fam, dims: dict) -> float:
+    if not getattr(fam, "mesh", None):
+        return object_volume(fam.family, dims)
+    return object_shape(_probe(fam, dims)).solid_volume()
+
+
+def _probe(fam, dims) -> SceneObject:
+    return SceneObject(name="x", family=fam.family, category="", color="", rgba=(1, 1, 1, 1), size=(0, 0, 0),
+                       params=family_params(fam, dims), mass_kg=1.0, pos=(0, 0, 0), quat=(1, 0, 0, 0), support="")
+
+
+def _mesh_parts(obj: SceneObject) -> list[Part]:
+    """Boxes around each collision hull: what code that reasons about primitive parts sees."""
+    parts = []
+    for k, h in enumerate(object_shape(obj).hulls):
+        lo, hi = h.min(0), h.max(0)
+        parts.append(Part(f"hull_{k}", _BOX, tuple(float(x) for x in (hi - lo) / 2),
+                          tuple(float(x) for x in (hi + lo) / 2)))
+    return parts
+
+
+def _add_mesh_object(parent: mujoco.MjsBody, obj: SceneObject, material: str | None) -> mujoco.MjsBody:
+    shape = object_shape(obj)
+    # Meshes are assets of an MjSpec and a body does not know its spec: build the object in its
+    # own spec and attach it (prefix "obj/" makes every name obj/<name>/...).
+    child = mujoco.MjSpec()
+    body = child.worldbody.add_body(name=obj.name, pos=list(obj.pos), quat=list(obj.quat))
+    body.add_freejoint(name=f"{obj.name}/free")
+    accent = list(obj.params.get("accent_rgba") or obj.rgba)
+    for role, (v, f) in shape.visual.items():
+        mesh = f"{obj.name}/{role}"
+        child.add_mesh(name=mesh, uservert=v.ravel().tolist(), userface=f.ravel().tolist(),
+                       inertia=mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL)
+        g = body.add_geom(name=f"{obj.name}/visual_{role}", type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mesh, contype=0,
+                          conaffinity=0, mass=0.0, rgba=accent if role == "accent" else list(obj.rgba))
+        if material:
+            g.material = material
+    rolling = obj.params["mesh"] == "round" and obj.params["dims"].get("kind", 0) != 3
+    kw = {"condim": 6, "friction": [1.0, 0.01, 0.002]} if rolling else {"condim": 4, "friction": [1.0, 0.01, 0.0001]}
+    total = sum(shape.hull_volumes)
+    for k, (h, vol) in enumerate(zip(shape.hulls, shape.hull_volumes, strict=True)):
+        mesh = f"{obj.name}/hull_{k}"
+        child.add_mesh(name=mesh, uservert=h.ravel().tolist())
+        body.add_geom(name=f"{obj.name}/hull_{k}", type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mesh, group=HULL_GROUP,
+                      mass=obj.mass_kg * vol / total, rgba=list(obj.rgba), **kw)
+    frame = parent.add_frame()
+    return frame.attach_body(body, "obj/", "")

@@ -23,7 +23,7 @@ from simfarm.scene.furniture import (
     furniture_surfaces,
     handle_local_positions,
 )
-from simfarm.scene.objects import object_extents, object_volume, sample_dims
+from simfarm.scene.objects import family_dims, family_extents, family_params, family_volume
 from simfarm.scene.robot_info import RobotInfo, robot_info, with_mount_height
 from simfarm.scene.spec import (
     Camera,
@@ -135,6 +135,8 @@ def sample_scene(
     request = request or SceneRequest()
     prog = program if isinstance(program, RoomProgram) else load_program(program)
     catalog = _without_objects(load_catalog(), request.exclude_objects)
+    if prog.extra_families:  # user assets the program's `assets:` folders bring
+        catalog = dataclasses.replace(catalog, families={**catalog.families, **prog.extra_families})
     info = robot_info(robot)
     if info.arms > 1:
         raise SceneError(f"robot {info.name!r} has two arms facing each other across its own table: room programs do "
@@ -594,8 +596,8 @@ def _place_object(catalog: Catalog, rng, family: str, piece: Furniture, placed_o
                   boards: tuple[int, ...] | None = None) -> SceneObject | None:
     """An object of `family` resting on one of `piece`'s surfaces (those in `boards` when given)."""
     fam = catalog.families[family]
-    dims = sample_dims(fam.size_m, rng)
-    size = object_extents(family, dims)
+    dims = family_dims(fam, rng)
+    size = family_extents(fam, dims)
     color = fam.colors[int(rng.integers(len(fam.colors)))]
     yaw = _u(rng, (-math.pi, math.pi), 6)
     radius = math.hypot(size[0], size[1]) / 2
@@ -620,12 +622,12 @@ def _place_object(catalog: Catalog, rng, family: str, piece: Furniture, placed_o
         idx = names.get(family, 0)
         names[family] = idx + 1
         rgb = catalog.colors[color]
-        mass = round(max(0.02, fam.density_kg_m3 * object_volume(family, dims)), 4)
+        mass = round(max(0.02, fam.density_kg_m3 * family_volume(fam, dims)), 4)
         full_yaw = yaw + piece.yaw_rad
         quat = (math.cos(full_yaw / 2), 0.0, 0.0, math.sin(full_yaw / 2))
         return SceneObject(
             name=f"{family}_{idx}", family=family, category=fam.category, color=color, rgba=(*rgb, 1.0),
-            size=size, params={"dims": dims}, mass_kg=mass, pos=tuple(round(v, 6) for v in world), quat=quat,
+            size=size, params=family_params(fam, dims), mass_kg=mass, pos=tuple(round(v, 6) for v in world), quat=quat,
             support=site, receptacle=fam.receptacle,
         )
     return None
