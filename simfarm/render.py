@@ -181,17 +181,21 @@ class CameraRenderer:
             flags[mujoco.mjtRndFlag.mjRND_SEGMENT] = 0
             flags[mujoco.mjtRndFlag.mjRND_IDCOLOR] = 0
         # IDCOLOR: colour = 1 + the index of the geom in the scene (0: nothing), bytes r, g, b.
-        # Scenes hold far fewer than 65,536 geoms: r and g suffice.
         img = self._flipped[::-1]
-        scene_index = (img[..., 1].astype(np.int32) << 8) | img[..., 0]
         ngeom = self._scene.ngeom
-        table = np.zeros(ngeom + 2, geom_label.dtype)  # the last entry: any colour past the scene
         geoms = self._scene.geoms
+        if ngeom < 255:
+            # The red byte alone is the index: a 256-entry table, nothing past the scene.
+            table = np.zeros(256, geom_label.dtype)
+            scene_index = img[..., 0]
+        else:
+            # Scenes hold far fewer than 65,536 geoms: r and g suffice.
+            table = np.zeros(ngeom + 2, geom_label.dtype)  # the last entry: any colour past the scene
+            scene_index = np.minimum((img[..., 1].astype(np.int32) << 8) | img[..., 0], ngeom + 1)
         for i in range(ngeom):
             g = geoms[i]
             if g.objtype == mujoco.mjtObj.mjOBJ_GEOM and 0 <= g.objid < len(geom_label):
                 table[i + 1] = geom_label[g.objid]
-        np.minimum(scene_index, ngeom + 1, out=scene_index)
         if out is None:
             return table[scene_index]
         np.take(table, scene_index, out=out)
