@@ -364,6 +364,10 @@ class SimfarmEnv(gym.Env):
         self._cloud_rng = pointcloud_rng(seeds.seed, seeds.index, seeds.split)
         self._timing = self.preset.make_timing(self.action_space, seeds.sensor)
         applied = {**applied, "timing": self._timing.values}
+        # Camera realism (exposure, white balance, blur, JPEG, lens) on RGB only; recorded when the preset has it.
+        self._camera_fx = self.preset.camera.draw(seeds.sensor)
+        if self.preset.camera.enabled:
+            applied["camera"] = self._camera_fx.values
         self._step_count = 0
         self._safety = {"peak_contact_force_n": 0.0, "collisions": 0, "joint_limit_hits": 0}
         self._in_collision = False
@@ -465,7 +469,7 @@ class SimfarmEnv(gym.Env):
         for cam, cam_id in self._camera_ids.items():
             views = renderer.render_views(self.data, cam_id, rgb=want_rgb, depth=want_depth, labels=labels)
             if want_rgb:
-                rgb[cam] = self.preset.noisy_image(views["rgb"], self._sensor_rng)
+                rgb[cam] = self.preset.camera_image(views["rgb"], self._camera_fx, self._sensor_rng)
             if want_depth:
                 depth[cam] = views["depth"]
             if want_seg:

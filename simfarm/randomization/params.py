@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from simfarm.randomization import actuator, body, camera, dof, geom, light
 from simfarm.randomization.base import ParamDef
+from simfarm.randomization.camera_effects import CAMERA_PARAMS
 
 MODEL_PARAMS: dict[str, ParamDef] = {
     p.name: p
@@ -22,6 +23,8 @@ STRUCTURAL_PARAMS = {
 SENSOR_PARAMS = {
     "state_noise_std": "Gaussian noise std on observation.state (the state's units)",
     "image_noise_std": "Gaussian noise std per pixel and channel on camera images (0..255 levels)",
+    # Camera realism on RGB only (simfarm/randomization/camera_effects.py), one draw per episode.
+    **{name: doc for name, (_, _, doc) in CAMERA_PARAMS.items()},
 }
 TIMING_PARAMS = {
     "action_delay_steps": "latency in control steps: an integer, or {dist: choice, values: [0, 1]} per episode",

@@ -22,6 +22,12 @@ import numpy as np
 import yaml
 
 from simfarm.errors import RandomizationError
+from simfarm.randomization.camera_effects import (
+    CAMERA_PARAMS,
+    CameraEffects,
+    CameraEffectsSpec,
+    parse_camera_effects,
+)
 from simfarm.randomization.distributions import ParamSpec, parse_param
 from simfarm.randomization.noise import SensorNoise, TimingNoise
 from simfarm.randomization.params import MODEL_PARAMS, STRUCTURAL_PARAMS, accepted
@@ -41,13 +47,14 @@ class Preset:
     action_delay_steps: ParamSpec | None = None
     action_noise_std: float = 0.0
     source: dict[str, Any] = field(default_factory=dict)  # the validated config, for records
+    camera: CameraEffectsSpec = field(default_factory=lambda: CameraEffectsSpec({}))  # exposure, blur, JPEG...
 
     @property
     def is_noop(self) -> bool:
         """True when the preset changes nothing at all (the `none` preset)."""
         return (
             not self.model and not self.structural and self.sensor == SensorNoise()
-            and self.action_delay_steps is None and self.action_noise_std == 0.0
+            and self.action_delay_steps is None and self.action_noise_std == 0.0 and not self.camera.enabled
         )
 
     @property
@@ -60,6 +67,13 @@ class Preset:
 
     def noisy_image(self, img: np.ndarray, rng: np.random.Generator, out: np.ndarray | None = None) -> np.ndarray:
         return self.sensor.noisy_image(img, rng, out)
+
+    def camera_image(self, img: np.ndarray, effects: CameraEffects, rng: np.random.Generator) -> np.ndarray:
+        """An RGB frame through the episode's camera `effects` (`CameraEffectsSpec.draw`) with the
+        pixel noise between optics and compression; with no effects, exactly `noisy_image`."""
+        if effects.is_identity:
+            return self.sensor.noisy_image(img, rng)
+        return effects.apply(img, self.sensor.noisy_image, rng)
 
     def make_timing(self, action_space: Any, rng: np.random.Generator, initial: np.ndarray | None = None) -> TimingNoise:
         """The episode's action delay and noise for a gymnasium Box `action_space`; draws the delay now."""
@@ -133,6 +147,7 @@ def parse_preset(cfg: dict[str, Any], where: str = "randomization") -> Preset:
     sensor_cfg = _group(cfg, "sensor")
     for key in sensor_cfg:
         _check_name("sensor", key)
+    camera = parse_camera_effects({k: v for k, v in sensor_cfg.items() if k in CAMERA_PARAMS})
     sensor = SensorNoise(
         state_std=_std(sensor_cfg.get("state_noise_std", 0.0), "randomization.sensor.state_noise_std"),
         image_std=_std(sensor_cfg.get("image_noise_std", 0.0), "randomization.sensor.image_noise_std"),
@@ -146,7 +161,7 @@ def parse_preset(cfg: dict[str, Any], where: str = "randomization") -> Preset:
     noise_std = _std(timing_cfg.get("action_noise_std", 0.0), "randomization.timing.action_noise_std")
     return Preset(
         name=name, model=model, structural=structural, sensor=sensor,
-        action_delay_steps=delay, action_noise_std=noise_std, source=dict(cfg),
+        action_delay_steps=delay, action_noise_std=noise_std, source=dict(cfg), camera=camera,
     )
 
 
