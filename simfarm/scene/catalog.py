@@ -15,7 +15,11 @@ from simfarm.errors import ConfigError
 from simfarm.paths import procgen_dir
 from simfarm.scene.schema import Checker, load_yaml
 
-FURNITURE_KINDS = ("table", "counter", "shelf", "cabinet", "chair", "sofa", "workbench", "trolley")
+FURNITURE_KINDS = ("table", "counter", "shelf", "cabinet", "chair", "sofa", "workbench", "trolley",
+                   # bedrooms, offices, bathrooms, warehouses; decor (rooms' `decor:` rules, simfarm/scene/decor.py)
+                   "desk", "nightstand", "dresser", "bed", "wardrobe", "vanity", "toilet", "bathtub", "rack", "pallet",
+                   "rug", "bath_mat", "wall_art", "mirror", "lamp", "monitor", "plant")
+DECOR_PLACEMENTS = ("floor", "wall", "surface")  # furniture.yaml `decor:` of a decor kind
 # Fixtures furniture.yaml may describe beside the kinds, and the room-program key that places them.
 FIXTURE_KINDS = ("button",)
 PROGRAM_FIXTURES = {"buttons": "button"}
@@ -136,6 +140,7 @@ class RoomProgram:
     fixtures: dict[str, tuple[int, int]] = field(default_factory=dict)
     # User asset families (`assets:` folders, simfarm/scene/assets.py) by name "user:<name>".
     extra_families: dict[str, ObjectFamily] = field(default_factory=dict)
+    decor: tuple = ()  # simfarm.scene.decor.DecorRule; empty: none (the scene's draws are unchanged)
 
 
 @dataclass(frozen=True)
@@ -186,8 +191,9 @@ def _load_program_file(path: str) -> RoomProgram:
 def parse_program(data: Any, path: str, catalog: Catalog) -> RoomProgram:
     """Validate a parsed room program against the catalogs."""
     c = Checker(path)
-    top = {"name", "rooms", "doorway", "styles", "lights", "workspace", "furniture", "objects", "fixtures", "assets"}
-    c.mapping(data, "", allowed=top, required=top - {"doorway", "fixtures", "assets"})
+    top = {"name", "rooms", "doorway", "styles", "lights", "workspace", "furniture", "objects", "fixtures", "decor",
+           "assets"}
+    c.mapping(data, "", allowed=top, required=top - {"doorway", "fixtures", "decor", "assets"})
     extra = {}
     if "assets" in data:  # user asset folders (simfarm/scene/assets.py): families user:<name>
         from simfarm.scene.assets import load_asset_folder
@@ -252,11 +258,14 @@ def parse_program(data: Any, path: str, catalog: Catalog) -> RoomProgram:
         if getattr(catalog, PROGRAM_FIXTURES[key], None) is None:
             raise c.fail(f"fixtures.{key}", f"a `{PROGRAM_FIXTURES[key]}` entry in furniture.yaml", value)
         fixtures[key] = c.range(value, f"fixtures.{key}", 0, 8, integer=True)
+    from simfarm.scene.decor import parse_decor_rules
+
+    decor = parse_decor_rules(c, data.get("decor", []), catalog)
     return RoomProgram(
         name=data["name"], path=path, room_count=count, width_m=width, depth_m=depth, wall_height_m=wall_h,
         wall_thickness_m=thick, doorway_width_m=door_w, doorway_height_m=door_h, styles=styles,
         lights_per_room=per_room, light_intensity=intensity, workspace=workspace,
-        furniture=tuple(furniture), objects=tuple(objects), fixtures=fixtures, extra_families=extra,
+        furniture=tuple(furniture), objects=tuple(objects), fixtures=fixtures, decor=decor, extra_families=extra,
     )
 
 
@@ -267,7 +276,7 @@ def _parse_furniture(path: Path) -> dict[str, FurnitureKind]:
     for kind, entry in data.items():
         if kind in FIXTURE_KINDS:
             continue
-        c.mapping(entry, kind, {"size_m", "support", "front_clearance_m", "materials", "shelves", "drawers", "door"},
+        c.mapping(entry, kind, {"size_m", "support", "front_clearance_m", "materials", "shelves", "drawers", "door", "decor"},
                   {"size_m", "support", "materials"})
         size = c.mapping(entry["size_m"], f"{kind}.size_m", {"depth", "width", "height"}, {"depth", "width", "height"})
         mats = c.mapping(entry["materials"], f"{kind}.materials")
@@ -280,9 +289,11 @@ def _parse_furniture(path: Path) -> dict[str, FurnitureKind]:
             extra["drawers"] = c.range(entry["drawers"], f"{kind}.drawers", 0, 4, integer=True)
         if "door" in entry:
             extra["door"] = bool(entry["door"])
+        if "decor" in entry:
+            extra["decor"] = c.choice(entry["decor"], f"{kind}.decor", DECOR_PLACEMENTS)
         out[kind] = FurnitureKind(
             kind=kind,
-            size_m={k: c.range(v, f"{kind}.size_m.{k}", 0.05, 5.0) for k, v in size.items()},
+            size_m={k: c.range(v, f"{kind}.size_m.{k}", 0.005, 5.0) for k, v in size.items()},
             support=bool(entry["support"]),
             front_clearance_m=c.number(entry.get("front_clearance_m", 0.3), f"{kind}.front_clearance_m", 0.0, 3.0),
             materials=dict(mats),
