@@ -72,6 +72,8 @@ def furniture_params(kind: str, size: tuple[float, float, float], rng: np.random
         params["travel_m"] = round(0.75 * (depth - 2 * PANEL_M), 4)
     elif kind == "trolley":
         params["caster_radius_m"] = 0.04
+    elif kind in _ROOM_KIND_PARAMS:
+        params.update(_ROOM_KIND_PARAMS[kind](size, rng, extra))
     if buttons is not None and kind in buttons[0].mounted_on:
         placed = sample_buttons(size, _fork(rng), buttons[0], buttons[1])
         if placed:
@@ -161,6 +163,10 @@ def furniture_surfaces(kind: str, size: tuple[float, float, float], params: dict
         return tuple(out)
     if kind in ("chair", "sofa"):
         return ()
+    if kind in _ROOM_KIND_SURFACES:
+        return _ROOM_KIND_SURFACES[kind](size, params)
+    if kind in _ROOM_KIND_BUILDERS:
+        return ()
     raise SceneError(f"unknown furniture kind {kind!r}")
 
 
@@ -206,6 +212,7 @@ def add_furniture(parent: mujoco.MjsBody, f: Furniture, material: dict[str, str]
             "cabinet": _add_cabinet,
             "chair": _add_chair,
             "sofa": _add_sofa,
+            **_ROOM_KIND_BUILDERS,
         }[f.kind]
         builder(body, prefix, f, mat)
     for k, button in enumerate(f.params.get("buttons") or ()):
@@ -427,3 +434,421 @@ def _add_trolley(body, prefix, f, mat):
 
 def _yaw_quat(yaw: float) -> list[float]:
     return [math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
+
+
+# --- Bedrooms, offices, bathrooms, warehouses, and decor -------------------------------------------
+# Sizes come from procgen/furniture.yaml (standard dimensions cited there). Carcasses are one
+# collision box each; drawer fronts, door panels, handles, textiles and decor are visual-only
+# (contype/conaffinity 0): nothing acts on them, so they add no contact work and cannot penetrate
+# anything. Fronts and handles stay inside the footprint, so a robot standing right in front of a
+# dresser or vanity touches none of them. Surfaces are exactly the collision tops.
+VISUAL = {"contype": 0, "conaffinity": 0}
+CERAMIC_RGBA = (0.94, 0.94, 0.92, 1.0)
+GLASS_RGBA = (0.72, 0.79, 0.83, 1.0)
+SCREEN_RGBA = (0.03, 0.04, 0.06, 1.0)
+# Textile, art, shade, pot and foliage colours (RGB) the kinds draw from.
+TEXTILE_RGB = ((0.90, 0.90, 0.88), (0.75, 0.80, 0.86), (0.62, 0.66, 0.58), (0.80, 0.70, 0.62), (0.45, 0.52, 0.62),
+               (0.70, 0.55, 0.55), (0.35, 0.38, 0.45), (0.85, 0.80, 0.68))
+ART_RGB = ((0.85, 0.55, 0.30), (0.20, 0.35, 0.55), (0.75, 0.20, 0.20), (0.90, 0.80, 0.40), (0.25, 0.50, 0.35),
+           (0.92, 0.90, 0.85), (0.15, 0.15, 0.18), (0.55, 0.45, 0.65), (0.40, 0.65, 0.75))
+SHADE_RGB = ((0.95, 0.92, 0.82), (0.92, 0.92, 0.90), (0.80, 0.72, 0.58), (0.35, 0.38, 0.40))
+POT_RGB = ((0.72, 0.40, 0.25), (0.92, 0.92, 0.90), (0.45, 0.45, 0.47), (0.12, 0.12, 0.13))
+LEAF_RGB = ((0.20, 0.45, 0.18), (0.28, 0.52, 0.22), (0.16, 0.38, 0.20), (0.35, 0.55, 0.25))
+CARTON_RGB = (0.62, 0.47, 0.30)
+BED_LEGS_M = 0.15  # bed frame: legs, then the base, then a 0.22 m mattress
+MATTRESS_M = 0.22
+VANITY_TOP_M = 0.03
+BASIN_HEIGHT_M = 0.14  # a vessel basin standing on the vanity top
+RACK_POST_M = 0.05  # rack upright section
+RACK_BOARD_M = 0.03
+RACK_FIRST_M = 0.12  # lowest level's top
+PALLET_DECK_M = 0.144
+
+
+def _rbox(body, name, pos, half, rgba, **kw):
+    return body.add_geom(name=name, type=mujoco.mjtGeom.mjGEOM_BOX, pos=list(pos), size=list(half), rgba=list(rgba), **kw)
+
+
+def _pick(rng, options) -> list[float]:
+    return [round(float(v), 4) for v in options[int(rng.integers(len(options)))]]
+
+
+def _rgba(rgb) -> list[float]:
+    return [*(float(v) for v in rgb), 1.0]
+
+
+def _params_desk(size, rng, extra):
+    return {"pedestal": bool(rng.random() < 0.6), "pedestal_side": int(rng.choice((-1, 1)))}
+
+
+def _params_fronts(size, rng, extra):
+    d, w, h = size
+    rows = max(1, min(4, int((h - 0.12) // 0.2)))
+    return {"rows": rows, "cols": 2 if w > 1.1 else 1}
+
+
+def _params_nightstand(size, rng, extra):
+    return {"rows": int(rng.integers(1, 3))}
+
+
+def _params_bed(size, rng, extra):
+    return {"mattress_top_m": round(float(rng.uniform(0.5, 0.6)), 4), "duvet_rgba": _rgba(_pick(rng, TEXTILE_RGB)),
+            "pillow_rgba": _rgba(_pick(rng, TEXTILE_RGB[:3]))}
+
+
+def _params_wardrobe(size, rng, extra):
+    return {"doors": 3 if size[1] > 1.25 else 2}
+
+
+def _params_vanity(size, rng, extra):
+    return {"basin_side": int(rng.choice((-1, 1))), "basin_radius_m": round(float(rng.uniform(0.17, 0.2)), 4)}
+
+
+def _params_rack(size, rng, extra):
+    lo, hi = extra.get("shelves", (4, 5))
+    return {"levels": int(rng.integers(lo, hi + 1))}
+
+
+def _params_pallet(size, rng, extra):
+    d, w, h = size
+    cols, rows = int(rng.integers(2, 4)), 2
+    cw, cd = w / cols, d / rows
+    ch = round(float(rng.uniform(0.25, 0.4)), 4)
+    layers = max(1, int((h - PALLET_DECK_M) // ch))
+    cartons = []
+    for layer in range(layers):
+        for i in range(cols):
+            for j in range(rows):
+                if layer == layers - 1 and layers > 1 and rng.random() < 0.35:
+                    continue  # a part-picked top layer
+                tint = float(rng.uniform(0.9, 1.08))
+                cartons.append({"pos": [round(-d / 2 + (j + 0.5) * cd, 4), round(-w / 2 + (i + 0.5) * cw, 4),
+                                        round(PALLET_DECK_M + (layer + 0.5) * ch, 4)],
+                                "half": [round(cd / 2 - 0.006, 4), round(cw / 2 - 0.006, 4), round(ch / 2 - 0.002, 4)],
+                                "rgba": _rgba([min(1.0, c * tint) for c in CARTON_RGB])})
+    return {"cartons": cartons}
+
+
+def _params_rug(size, rng, extra):
+    return {"field_rgba": _rgba(_pick(rng, TEXTILE_RGB)), "border_m": round(float(rng.uniform(0.04, 0.12)), 4)}
+
+
+def _params_art(size, rng, extra):
+    a, b = rng.choice(len(ART_RGB), size=2, replace=False)
+    return {"canvas_rgba": _rgba(ART_RGB[int(a)]), "motif_rgba": _rgba(ART_RGB[int(b)]),
+            "motif": [round(float(v), 4) for v in rng.uniform((-0.2, -0.2, 0.2, 0.2), (0.2, 0.2, 0.45, 0.45))]}
+
+
+def _params_lamp(size, rng, extra):
+    return {"shade_rgba": _rgba(_pick(rng, SHADE_RGB))}
+
+
+def _params_plant(size, rng, extra):
+    leaves = []
+    for _ in range(int(rng.integers(3, 6))):
+        leaves.append({"pos": [round(float(v), 4) for v in rng.uniform((-0.25, -0.25, 0.55), (0.25, 0.25, 0.8))],
+                       "r": round(float(rng.uniform(0.22, 0.32)), 4), "rgba": _rgba(_pick(rng, LEAF_RGB))})
+    return {"pot_rgba": _rgba(_pick(rng, POT_RGB)), "leaves": leaves}
+
+
+def _top_surface(size, params):
+    d, w, h = size
+    return (Surface((0.0, 0.0, h), (d / 2 - 0.02, w / 2 - 0.02), OPEN_CLEARANCE_M),)
+
+
+def vanity_basin(size, params) -> tuple[float, float, float]:
+    """(x, y, radius) of a vanity's vessel basin in its local frame."""
+    d, w, _ = size
+    r = float(params["basin_radius_m"])
+    return -0.02, int(params["basin_side"]) * (w / 2 - 0.05 - r), r
+
+
+def _vanity_surface(size, params):
+    d, w, h = size
+    _, by, r = vanity_basin(size, params)
+    s = 1 if by > 0 else -1
+    inner = abs(by) - r - 0.04  # the basin's inner edge, less a margin, from the centre line
+    lo, hi = -w / 2 + 0.02, inner  # along +s
+    half = (hi - lo) / 2
+    return (Surface((0.0, s * (lo + hi) / 2, h), (d / 2 - 0.02, half), OPEN_CLEARANCE_M),)
+
+
+def _rack_level_tops(h: float, n: int) -> list[float]:
+    step = (h - RACK_FIRST_M - 0.1) / (n - 1)
+    return [RACK_FIRST_M + k * step for k in range(n)]
+
+
+def _rack_surfaces(size, params):
+    d, w, h = size
+    tops = _rack_level_tops(h, int(params["levels"]))
+    out = []
+    for k, z in enumerate(tops):
+        clearance = (tops[k + 1] - RACK_BOARD_M - z) if k + 1 < len(tops) else OPEN_CLEARANCE_M
+        out.append(Surface((0.0, 0.0, z), (d / 2 - 0.03, w / 2 - RACK_POST_M - 0.02), clearance))
+    return tuple(out)
+
+
+def _fronts(body, prefix, mat, x_face, y0, y1, z0, z1, rows, cols, handle: str = "bar"):
+    """Fixed drawer fronts (visual) on a carcass face at x_face, rows x cols, with handles inside x_face + 0.025."""
+    rh, cw = (z1 - z0) / rows, (y1 - y0) / cols
+    for r in range(rows):
+        for c in range(cols):
+            zc, yc = z0 + (r + 0.5) * rh, y0 + (c + 0.5) * cw
+            name = f"{prefix}/front_{r}_{c}"
+            _box(body, name, (x_face + 0.009, yc, zc), (0.009, cw / 2 - 0.003, rh / 2 - 0.003), mat("front"), **VISUAL)
+            if handle == "knob":
+                body.add_geom(name=f"{name}/knob", type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[0.011, 0, 0],
+                              pos=[x_face + 0.018 + 0.006, yc, zc], material=mat("handle"), **VISUAL)
+            else:
+                span = min(0.08, cw / 4)
+                _box(body, f"{name}/handle", (x_face + 0.018 + 0.005, yc, zc + rh * 0.25), (0.005, span, 0.006),
+                     mat("handle"), **VISUAL)
+
+
+def _add_desk(body, prefix, f, mat):
+    """Top, two slab ends and a modesty panel; optionally a drawer pedestal under one end."""
+    d, w, h = f.size
+    top = 0.03
+    _box(body, f"{prefix}/top", (0, 0, h - top / 2), (d / 2, w / 2, top / 2), mat("top"))
+    for i, s in enumerate((1, -1)):
+        _box(body, f"{prefix}/end_{i}", (0, s * (w / 2 - 0.0325), (h - top) / 2), (d / 2 - 0.03, 0.0125, (h - top) / 2), mat("body"))
+    _box(body, f"{prefix}/modesty", (-d / 2 + 0.06, 0, h - top - 0.2), (0.01, w / 2 - 0.045, 0.18), mat("body"))
+    if f.params.get("pedestal"):
+        s = int(f.params["pedestal_side"])
+        yc, half_w = s * (w / 2 - 0.045 - 0.2), 0.195
+        z0, z1 = 0.04, h - top - 0.01
+        x_face = d / 2 - 0.06
+        _box(body, f"{prefix}/pedestal", ((x_face - d / 2 + 0.07) / 2, yc, (z0 + z1) / 2),
+             ((x_face + d / 2 - 0.07) / 2, half_w, (z1 - z0) / 2), mat("body"))
+        _fronts(body, prefix, mat, x_face, yc - half_w, yc + half_w, z0, z1, 3, 1)
+
+
+def _add_case(body, prefix, f, mat, rows, cols, plinth=0.08, handle="bar"):
+    """A carcass on a recessed plinth with a top slab and fixed fronts (nightstands, dressers)."""
+    d, w, h = f.size
+    top = 0.025
+    x_face = d / 2 - 0.03
+    _box(body, f"{prefix}/plinth", (-0.03, 0, plinth / 2), (d / 2 - 0.05, w / 2 - 0.03, plinth / 2), mat("body"))
+    _box(body, f"{prefix}/carcass", ((x_face - d / 2) / 2, 0, (plinth + h - top) / 2),
+         ((x_face + d / 2) / 2, w / 2, (h - top - plinth) / 2), mat("body"))
+    _box(body, f"{prefix}/top", (0, 0, h - top / 2), (d / 2, w / 2, top / 2), mat("top"))
+    _fronts(body, prefix, mat, x_face, -w / 2 + 0.02, w / 2 - 0.02, plinth + 0.01, h - top - 0.01, rows, cols, handle)
+
+
+def _add_nightstand(body, prefix, f, mat):
+    _add_case(body, prefix, f, mat, int(f.params["rows"]), 1, plinth=0.1, handle="knob")
+
+
+def _add_dresser(body, prefix, f, mat):
+    _add_case(body, prefix, f, mat, int(f.params["rows"]), int(f.params["cols"]))
+
+
+def _add_bed(body, prefix, f, mat):
+    """Headboard at the back (-x), frame on legs, mattress, pillows and a duvet (textiles visual)."""
+    d, w, h = f.size
+    mt = float(f.params["mattress_top_m"])
+    head = 0.06
+    _box(body, f"{prefix}/headboard", (-d / 2 + head / 2, 0, h / 2), (head / 2, w / 2, h / 2), mat("body"))
+    x0 = -d / 2 + head
+    base_top = mt - MATTRESS_M
+    _box(body, f"{prefix}/base", ((x0 + d / 2) / 2, 0, (BED_LEGS_M + base_top) / 2),
+         ((d / 2 - x0) / 2, w / 2, (base_top - BED_LEGS_M) / 2), mat("body"))
+    for i, (sx, sy) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
+        x = d / 2 - 0.04 if sx > 0 else x0 + 0.04
+        _box(body, f"{prefix}/leg_{i}", (x, sy * (w / 2 - 0.04), BED_LEGS_M / 2), (0.03, 0.03, BED_LEGS_M / 2), mat("body"))
+    _box(body, f"{prefix}/mattress", ((x0 + d / 2) / 2, 0, base_top + MATTRESS_M / 2),
+         ((d / 2 - x0) / 2 - 0.02, w / 2 - 0.02, MATTRESS_M / 2), mat("mattress"))
+    n = 1 if w < 1.2 else 2
+    pw = min(0.36, (w - 0.1) / (2 * n) - 0.02)
+    for k in range(n):
+        yc = 0.0 if n == 1 else (k - 0.5) * (w - 0.1) / 2
+        body.add_geom(name=f"{prefix}/pillow_{k}", type=mujoco.mjtGeom.mjGEOM_ELLIPSOID, size=[0.19, pw, 0.06],
+                      pos=[x0 + 0.25, yc, mt + 0.045], rgba=list(f.params["pillow_rgba"]), **VISUAL)
+    duvet = list(f.params["duvet_rgba"])
+    x_d0 = x0 + 0.55  # turned down below the pillows
+    _rbox(body, f"{prefix}/duvet", ((x_d0 + d / 2) / 2, 0, mt + 0.015), ((d / 2 - x_d0) / 2, w / 2 - 0.005, 0.015),
+          rgba=duvet, **VISUAL)
+    for i, s in enumerate((1, -1)):
+        _rbox(body, f"{prefix}/duvet_side_{i}", ((x_d0 + d / 2) / 2, s * (w / 2 - 0.01), mt - 0.1),
+              ((d / 2 - x_d0) / 2, 0.005, 0.12), rgba=duvet, **VISUAL)
+
+
+def _add_wardrobe(body, prefix, f, mat):
+    d, w, h = f.size
+    plinth, cornice = 0.08, 0.04
+    x_face = d / 2 - 0.03
+    _box(body, f"{prefix}/plinth", (-0.03, 0, plinth / 2), (d / 2 - 0.05, w / 2 - 0.03, plinth / 2), mat("body"))
+    _box(body, f"{prefix}/carcass", ((x_face - d / 2) / 2, 0, (plinth + h - cornice) / 2),
+         ((x_face + d / 2) / 2, w / 2, (h - cornice - plinth) / 2), mat("body"))
+    _box(body, f"{prefix}/cornice", (0, 0, h - cornice / 2), (d / 2, w / 2, cornice / 2), mat("body"))
+    n = int(f.params["doors"])
+    dw = (w - 0.02) / n
+    for k in range(n):
+        yc = -w / 2 + 0.01 + (k + 0.5) * dw
+        _box(body, f"{prefix}/door_{k}", (x_face + 0.009, yc, (plinth + h - cornice) / 2),
+             (0.009, dw / 2 - 0.003, (h - cornice - plinth) / 2 - 0.005), mat("front"), **VISUAL)
+        edge = yc + (dw / 2 - 0.05) * (1 if k % 2 == 0 else -1)
+        _box(body, f"{prefix}/door_{k}/handle", (x_face + 0.023, edge, h * 0.52), (0.005, 0.006, 0.12), mat("handle"), **VISUAL)
+
+
+def _add_vanity(body, prefix, f, mat):
+    """A door cabinet with a stone top and a vessel basin and tap at one end."""
+    d, w, h = f.size
+    top, plinth = VANITY_TOP_M, 0.1
+    x_face = d / 2 - 0.03
+    _box(body, f"{prefix}/plinth", (-0.03, 0, plinth / 2), (d / 2 - 0.05, w / 2 - 0.03, plinth / 2), mat("body"))
+    _box(body, f"{prefix}/carcass", ((x_face - d / 2) / 2, 0, (plinth + h - top) / 2),
+         ((x_face + d / 2) / 2, w / 2 - 0.01, (h - top - plinth) / 2), mat("body"))
+    _box(body, f"{prefix}/top", (0, 0, h - top / 2), (d / 2, w / 2, top / 2), mat("top"))
+    _fronts(body, prefix, mat, x_face, -w / 2 + 0.02, w / 2 - 0.02, plinth + 0.01, h - top - 0.01, 1, 2 if w < 1.3 else 3)
+    bx, by, r = vanity_basin(f.size, f.params)
+    cyl = mujoco.mjtGeom.mjGEOM_CYLINDER
+    body.add_geom(name=f"{prefix}/basin", type=cyl, size=[r, BASIN_HEIGHT_M / 2, 0], pos=[bx, by, h + BASIN_HEIGHT_M / 2],
+                  rgba=list(CERAMIC_RGBA))
+    body.add_geom(name=f"{prefix}/basin_bowl", type=cyl, size=[r - 0.012, 0.002, 0], pos=[bx, by, h + BASIN_HEIGHT_M + 0.001],
+                  rgba=[0.80, 0.81, 0.80, 1.0], **VISUAL)
+    tap_x = -d / 2 + 0.045
+    body.add_geom(name=f"{prefix}/tap", type=cyl, size=[0.014, 0.13, 0], pos=[tap_x, by, h + 0.13], material=mat("handle"))
+    _box(body, f"{prefix}/tap_spout", (tap_x + 0.06, by, h + 0.245), (0.06, 0.011, 0.011), mat("handle"), **VISUAL)
+
+
+def _add_toilet(body, prefix, f, mat):
+    """Cistern against the wall (-x), pedestal, bowl and seat (ceramic white)."""
+    d, w, h = f.size
+    ceramic = list(CERAMIC_RGBA)
+    cistern_d = 0.18
+    _rbox(body, f"{prefix}/cistern", (-d / 2 + cistern_d / 2, 0, (0.42 + h) / 2), (cistern_d / 2, w / 2, (h - 0.42) / 2), rgba=ceramic)
+    bowl_r = min(0.19, w / 2 - 0.01)
+    bowl_x = d / 2 - bowl_r
+    _rbox(body, f"{prefix}/pedestal", ((-d / 2 + 0.05 + bowl_x) / 2, 0, 0.19), ((bowl_x + d / 2 - 0.05) / 2, 0.12, 0.19), rgba=ceramic)
+    cyl = mujoco.mjtGeom.mjGEOM_CYLINDER
+    body.add_geom(name=f"{prefix}/bowl", type=cyl, size=[bowl_r, 0.1, 0], pos=[bowl_x, 0, 0.28], rgba=ceramic)
+    body.add_geom(name=f"{prefix}/seat", type=cyl, size=[bowl_r + 0.005, 0.01, 0], pos=[bowl_x, 0, 0.39], material=mat("seat"))
+    _box(body, f"{prefix}/seat_back", ((-d / 2 + cistern_d + bowl_x) / 2, 0, 0.39), ((bowl_x - (-d / 2 + cistern_d)) / 2, bowl_r * 0.8, 0.01),
+         mat("seat"))
+    body.add_geom(name=f"{prefix}/flush", type=cyl, size=[0.025, 0.004, 0], pos=[-d / 2 + cistern_d / 2, 0, h + 0.004],
+                  material=mat("handle"), **VISUAL)
+
+
+def _add_bathtub(body, prefix, f, mat):
+    d, w, h = f.size
+    ceramic = list(CERAMIC_RGBA)
+    rim = 0.07
+    _rbox(body, f"{prefix}/bottom", (0, 0, 0.05), (d / 2, w / 2, 0.05), rgba=ceramic)
+    for i, s in enumerate((1, -1)):
+        _rbox(body, f"{prefix}/long_{i}", (s * (d / 2 - rim / 2), 0, h / 2), (rim / 2, w / 2, h / 2), rgba=ceramic)
+        _rbox(body, f"{prefix}/end_{i}", (0, s * (w / 2 - rim / 2), h / 2), (d / 2 - rim, rim / 2, h / 2), rgba=ceramic)
+    cyl = mujoco.mjtGeom.mjGEOM_CYLINDER
+    body.add_geom(name=f"{prefix}/tap", type=cyl, size=[0.015, 0.05, 0], pos=[-d / 2 + rim / 2, w / 2 - 0.2, h + 0.05],
+                  material=mat("handle"))
+
+
+def _add_rack(body, prefix, f, mat):
+    """Four steel uprights, a pair of painted beams and a wooden deck per level."""
+    d, w, h = f.size
+    p = RACK_POST_M / 2
+    for i, (sx, sy) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
+        _box(body, f"{prefix}/upright_{i}", (sx * (d / 2 - p), sy * (w / 2 - p), h / 2), (p, p, h / 2), mat("body"))
+    for k, z in enumerate(_rack_level_tops(h, int(f.params["levels"]))):
+        _box(body, f"{prefix}/board_{k}", (0, 0, z - RACK_BOARD_M / 2), (d / 2, w / 2 - RACK_POST_M, RACK_BOARD_M / 2), mat("board"))
+        for i, s in enumerate((1, -1)):
+            _box(body, f"{prefix}/beam_{k}_{i}", (s * (d / 2 - 0.02), 0, z - RACK_BOARD_M - 0.035),
+                 (0.02, w / 2 - RACK_POST_M, 0.035), mat("beam"))
+
+
+def _add_pallet(body, prefix, f, mat):
+    """A block pallet (3 x 3 blocks, top deck boards) and its static load of cartons."""
+    d, w, _ = f.size
+    deck = 0.022
+    for i in range(3):
+        for j in range(3):
+            x, y = (i - 1) * (d / 2 - 0.05), (j - 1) * (w / 2 - 0.07)
+            _box(body, f"{prefix}/block_{i}_{j}", (x, y, (PALLET_DECK_M - deck) / 2), (0.05, 0.07, (PALLET_DECK_M - deck) / 2),
+                 mat("body"))
+    n = 5
+    for k in range(n):
+        x = -d / 2 + 0.05 + k * (d - 0.1) / (n - 1)
+        _box(body, f"{prefix}/deck_{k}", (x, 0, PALLET_DECK_M - deck / 2), (0.05, w / 2, deck / 2), mat("body"))
+    for k, c in enumerate(f.params.get("cartons") or ()):
+        _rbox(body, f"{prefix}/carton_{k}", tuple(c["pos"]), tuple(c["half"]), rgba=list(c["rgba"]))
+
+
+def _add_rug(body, prefix, f, mat):
+    """A flat pile with a contrasting field inside its border (visual only: objects never rest on floors)."""
+    d, w, h = f.size
+    b = float(f.params["border_m"])
+    _box(body, f"{prefix}/pile", (0, 0, h / 2), (d / 2, w / 2, h / 2), mat("body"), **VISUAL)
+    _rbox(body, f"{prefix}/field", (0, 0, h / 2 + 0.0005), (d / 2 - b, w / 2 - b, h / 2),
+         rgba=list(f.params["field_rgba"]), **VISUAL)
+
+
+def _add_wall_art(body, prefix, f, mat):
+    """A framed picture hung on a wall: its back at local -x (the wall face), bottom at local z = 0."""
+    d, w, h = f.size
+    frame = 0.025
+    for i, s in enumerate((1, -1)):
+        _box(body, f"{prefix}/frame_h{i}", (0, 0, h / 2 + s * (h / 2 - frame / 2)), (d / 2, w / 2, frame / 2), mat("frame"), **VISUAL)
+        _box(body, f"{prefix}/frame_v{i}", (0, s * (w / 2 - frame / 2), h / 2), (d / 2, frame / 2, h / 2 - frame), mat("frame"), **VISUAL)
+    canvas = f.params.get("canvas_rgba") or list(GLASS_RGBA)
+    _rbox(body, f"{prefix}/canvas", (-0.003, 0, h / 2), (d / 2 - 0.003, w / 2 - frame, h / 2 - frame), rgba=list(canvas), **VISUAL)
+    motif = f.params.get("motif")
+    if motif:
+        cx, cy, sx, sy = motif
+        iw, ih = w / 2 - frame, h / 2 - frame
+        _rbox(body, f"{prefix}/motif", (d / 2 - 0.0025, cx * iw, h / 2 + cy * ih), (0.001, sx * iw, sy * ih),
+             rgba=list(f.params["motif_rgba"]), **VISUAL)
+
+
+def _add_lamp(body, prefix, f, mat):
+    d, w, h = f.size
+    r = min(d, w) / 2
+    cyl = mujoco.mjtGeom.mjGEOM_CYLINDER
+    shade_h = 0.4 * h
+    body.add_geom(name=f"{prefix}/base", type=cyl, size=[0.6 * r, 0.012, 0], pos=[0, 0, 0.012], material=mat("body"))
+    body.add_geom(name=f"{prefix}/stem", type=cyl, size=[0.008, (h - shade_h) / 2, 0], pos=[0, 0, (h - shade_h) / 2 + 0.012],
+                  material=mat("body"))
+    body.add_geom(name=f"{prefix}/shade", type=cyl, size=[r, shade_h / 2, 0], pos=[0, 0, h - shade_h / 2],
+                  rgba=list(f.params["shade_rgba"]))
+
+
+def _add_monitor(body, prefix, f, mat):
+    d, w, h = f.size
+    _box(body, f"{prefix}/foot", (0, 0, 0.006), (d / 2, 0.11, 0.006), mat("body"))
+    _box(body, f"{prefix}/neck", (-d / 2 + 0.03, 0, 0.09), (0.015, 0.03, 0.08), mat("body"))
+    screen_z0 = 0.1
+    _box(body, f"{prefix}/panel", (-d / 2 + 0.06, 0, (screen_z0 + h) / 2), (0.015, w / 2, (h - screen_z0) / 2), mat("body"))
+    _rbox(body, f"{prefix}/screen", (-d / 2 + 0.076, 0, (screen_z0 + h) / 2 + 0.005), (0.001, w / 2 - 0.008, (h - screen_z0) / 2 - 0.015),
+         rgba=list(SCREEN_RGBA), **VISUAL)
+
+
+def _add_plant(body, prefix, f, mat):
+    d, w, h = f.size
+    r = min(d, w) / 2
+    pot_h = 0.4 * h
+    cyl = mujoco.mjtGeom.mjGEOM_CYLINDER
+    body.add_geom(name=f"{prefix}/pot", type=cyl, size=[0.7 * r, pot_h / 2, 0], pos=[0, 0, pot_h / 2], rgba=list(f.params["pot_rgba"]))
+    body.add_geom(name=f"{prefix}/soil", type=cyl, size=[0.66 * r, 0.002, 0], pos=[0, 0, pot_h + 0.001], rgba=[0.22, 0.15, 0.1, 1.0],
+                  **VISUAL)
+    for k, leaf in enumerate(f.params["leaves"]):
+        lx, ly, lz = leaf["pos"]
+        lr = float(leaf["r"]) * min(r * 2, h)
+        z = min(pot_h + lz * (h - pot_h), h - lr)
+        body.add_geom(name=f"{prefix}/leaf_{k}", type=mujoco.mjtGeom.mjGEOM_ELLIPSOID, size=[lr, lr, lr * 1.2],
+                      pos=[lx * r, ly * r, z], rgba=list(leaf["rgba"]), **VISUAL)
+
+
+_ROOM_KIND_PARAMS = {
+    "desk": _params_desk, "nightstand": _params_nightstand, "dresser": _params_fronts, "bed": _params_bed,
+    "wardrobe": _params_wardrobe, "vanity": _params_vanity, "rack": _params_rack, "pallet": _params_pallet,
+    "rug": _params_rug, "bath_mat": _params_rug, "wall_art": _params_art, "lamp": _params_lamp, "plant": _params_plant,
+}
+_ROOM_KIND_SURFACES = {
+    "desk": _top_surface, "nightstand": _top_surface, "dresser": _top_surface, "vanity": _vanity_surface,
+    "rack": _rack_surfaces,
+}
+_ROOM_KIND_BUILDERS = {
+    "desk": _add_desk, "nightstand": _add_nightstand, "dresser": _add_dresser, "bed": _add_bed,
+    "wardrobe": _add_wardrobe, "vanity": _add_vanity, "toilet": _add_toilet, "bathtub": _add_bathtub,
+    "rack": _add_rack, "pallet": _add_pallet, "rug": _add_rug, "bath_mat": _add_rug, "wall_art": _add_wall_art,
+    "mirror": _add_wall_art, "lamp": _add_lamp, "monitor": _add_monitor, "plant": _add_plant,
+}

@@ -325,6 +325,10 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
                 if obj is not None:
                     objects.append(obj)
 
+    if prog.decor:  # rugs, pictures, lamps (simfarm/scene/decor.py); programs without `decor:` draw as before
+        from simfarm.scene.decor import sample_decor
+
+        furniture.extend(sample_decor(prog, catalog, rng, rooms, interiors, door_zones, furniture, workspace, placed_on))
     lights = dress_lights(_lights(prog, rng, rooms), rooms, walls, looks)
     cameras = _cameras(rooms, workspace, robot_pos)
     robot = RobotPlacement(name=info.name, params=dict(info.params), pos=robot_pos, yaw_rad=robot_yaw)
