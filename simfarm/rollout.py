@@ -21,6 +21,7 @@ from simfarm.envs import EnvConfig, SimfarmEnv
 from simfarm.episode import Episode
 from simfarm.errors import EpisodeError, PolicyError, SimfarmError
 from simfarm.policies import validate_action
+from simfarm.policies.base import wants_expert_labels
 from simfarm.robots import canonical, make_robot
 from simfarm.robots.mix import episode_robot, is_mix, mix_weights
 from simfarm.seeding import episode_seeds
@@ -40,6 +41,7 @@ class EpisodeRunner:
         # robot=mix: one env (and policy) per robot of the mix, built when its first episode comes.
         self.mix = mix_weights(cfg["robot"]) if is_mix(cfg.get("robot")) else None
         self._members: dict[str, tuple[SimfarmEnv, Any]] = {}
+        self._labelers: dict[int, Any] = {}  # id(env) -> the expert that labels its episodes
         if self.mix is None:
             env = env if env is not None else SimfarmEnv(EnvConfig.from_job(cfg))
             self.env, self.policy = self._adopt(env, policy)
@@ -62,6 +64,9 @@ class EpisodeRunner:
     def _adopt(self, env: SimfarmEnv, policy=None):
         # Episodes store the observation before each action: the one after the last is never used.
         env.final_observation_images = False
+        if wants_expert_labels(self.cfg):
+            # A second, noiseless expert that only labels: DAgger / DART data from any policy.
+            self._labelers[id(env)] = env.make_expert()
         return env, self.wrap_policy(policy if policy is not None else make_job_policy(self.cfg, env), env)
 
     def _member(self, robot: str):
@@ -109,6 +114,9 @@ class EpisodeRunner:
             "next.success": self._buffer("success", (T,), bool),
             "physics_state": self._buffer("physics", (T, n_phys), np.float64),
         }
+        labeler = self._labelers.get(id(env)) if actions is None else None
+        if labeler is not None:
+            buf["action.expert"] = self._buffer("action_expert", (T, n_act), np.float32)
         # The cross-embodiment view (simfarm.robots.canonical) of every robot with an arm.
         canon = env.robot.has_arm
         arms = tuple(getattr(env.robot, "arms", ("arm",)))
@@ -138,6 +146,8 @@ class EpisodeRunner:
                 self.policy.reset(env.task.instruction, seeds.policy_seed())
             if self.annotator is not None:
                 self.annotator.start(env)
+            if labeler is not None:
+                labeler.reset(env.task.instruction, seeds.policy_seed())
             while t < T:
                 if not subtask_starts or subtask_starts[-1][0] != env.subtask_index:
                     subtask_starts.append((env.subtask_index, t))
@@ -156,6 +166,8 @@ class EpisodeRunner:
                 env.physics_state(out=buf["physics_state"][t])
                 if self.annotator is not None:
                     self.annotator.observe(env, t)
+                if labeler is not None:
+                    buf["action.expert"][t] = labeler.act(obs)
                 if actions is None:
                     ta = time.perf_counter()
                     action = self.policy.act(obs)
@@ -199,6 +211,7 @@ class EpisodeRunner:
             "observation.state": env.state_names() if n_state else [],
             "observation.environment_state": list(env.task.environment_state_names) if n_state else [],
             "action": env.action_names(),
+            **({"action.expert": env.action_names()} if labeler is not None else {}),
             **({"observation.ee_pose": canonical.names(canonical.EE_POSE_NAMES, arms),
                 "action.ee_delta": canonical.names(canonical.EE_DELTA_NAMES, arms)} if canon else {}),
         }

@@ -74,6 +74,11 @@ WALK = {
         "eval policy=remote:ws://127.0.0.1:{port} latency_s=0.3 episodes=2 videos=1 output={out}/eval_remote",
     "simfarm serve-policy policy=onnx:model.onnx port=8765": "serve-policy policy=onnx:{out}/model.onnx port=0",
     "simfarm eval compare eval/a eval/b": "eval compare {out}/eval_mine {out}/eval_scripted",
+    "simfarm generate policy=random relabel=expert output=data/dagger":
+        "generate policy=random relabel=expert episodes=1 max_steps=20 output={out}/dagger",
+    "simfarm generate obs_mode=rgb+depth+segmentation+state output=data/rgbd":
+        "generate obs_mode=rgb+depth+segmentation+state episodes=1 output={out}/rgbd",
+    "simfarm dataset replay data/rgbd observations=true": "dataset replay {out}/rgbd observations=true",
     "simfarm scene sample scene=kitchen seed=3 episode=0 out=preview.png xml=scene.xml":
         "scene sample scene=kitchen seed=3 episode=0 out={out}/preview.png xml={out}/scene.xml",
     "simfarm scene gallery n=16 out=gallery.png": "scene gallery n=4 out={out}/gallery.png",
@@ -168,7 +173,7 @@ def test_readme_commands_work_as_written(tmp_path):
         server.wait(timeout=30)
     for png in ("gallery.png", "preview.png", "gen3.png"):
         assert (tmp_path / png).stat().st_size > 0, png
-    for name in ("pick_place", "push", "pick_hdf5", "trolley", "sweep_0", "sweep_1", "ur5e_push", "mixed"):
+    for name in ("pick_place", "push", "pick_hdf5", "trolley", "sweep_0", "sweep_1", "ur5e_push", "mixed", "dagger", "rgbd"):
         assert (tmp_path / name / "job.json").exists(), name
     assert not (tmp_path / "multirun.yaml").exists()
 

@@ -44,6 +44,7 @@ CLI_ROWS = [
     (["generate", "obs_mode=rgb+dpeth"], "obs_mode", "did you mean 'depth'"),
     (["generate", "annotations=[vqa,trase]"], "annotations", "did you mean 'trace'"),
     (["generate", "annotation_every=0"], "annotation_every", "integer >= 1"),
+    (["generate", "relabel=dagger"], "relabel", "accepted: auto, expert, none"),
     (["generate", "pointcloud_points=-3"], "pointcloud_points", "integer in 1..1000000"),
     (["generate", "split=holdout"], "split", "accepted: train, test, valid"),
     (["generate", "keep=some"], "keep", "accepted: all, success"),

@@ -444,6 +444,31 @@ def validate_config(job: dict[str, Any]) -> None:
     latency = job.get("latency_s", 0.0)
     if not isinstance(latency, (int, float)) or isinstance(latency, bool) or latency < 0:
         raise ConfigError(f"latency_s must be a number >= 0 (seconds), got {latency!r}")
+    if "relabel" in job:
+        from simfarm.checks import one_of
+
+        one_of("relabel", job["relabel"], RELABEL_MODES)
+
+
+# `relabel`: auto labels every step with the task's expert action for the same state whenever the
+# executed actions are not the plain expert's (a learned policy, a mixture, DART noise, latency);
+# expert always does; none never does.
+RELABEL_MODES = ("auto", "expert", "none")
+
+
+def wants_expert_labels(job: dict[str, Any]) -> bool:
+    """Whether a job's episodes record `action.expert` (see RELABEL_MODES)."""
+    mode = job.get("relabel", "auto")
+    if mode == "none":
+        return False
+    if mode == "expert":
+        return True
+    policy = job.get("policy") or {"spec": "scripted"}
+    if isinstance(policy, str):
+        policy = {"spec": policy}
+    plain = (policy.get("spec", "scripted") == "scripted" and not policy.get("action_noise_std")
+             and not job.get("latency_s"))
+    return not plain
 
 
 def check_policy(spec: str, where: str = "policy", **options: Any) -> None:

@@ -4,6 +4,7 @@
       demo_N (attrs: num_samples, model_file, simfarm JSON, scene_spec, segmentation JSON, cameras JSON,
               annotations JSON: the vqa/trace/motion rows with their frames)
         actions (N, A) float32, rewards (N,), dones (N,) uint8, states (N, D) float64
+        expert_actions (N, A) float32  the task expert's action for each state (policy-driven jobs)
         obs/<key>, next_obs/<key>     state vectors and images uint8 HWC (chunked, gzip)
         obs/<cam>_depth               float32 (N, H, W) metres along the optical axis (chunked, gzip)
         obs/<cam>_seg                 uint8 (N, H, W) instance ids; the `segmentation` attr names them
@@ -86,6 +87,9 @@ class Hdf5ShardWriter(StagedShard):
             # The annotation rows (simfarm.annotations) as LeRobot writes them, each with its frame.
             g.attrs["annotations"] = json.dumps(episode.annotations, sort_keys=True, default=_json_default)
         # Other action representations (the canonical action.ee_delta) as robomimic's action_dict.
+        if "action.expert" in self.spec.features:
+            # The task expert's action for each visited state (DAgger / DART labels; simfarm.rollout).
+            g.create_dataset("expert_actions", data=np.asarray(episode.steps["action.expert"], np.float32))
         extra_actions = [k for k in self.spec.features if k.startswith("action.")]
         if extra_actions:
             group = g.create_group("action_dict")
