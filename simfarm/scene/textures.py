@@ -536,6 +536,26 @@ CEILING_AMBIENT = 0.03  # per light: shadowed sides of a lit room are never blac
 WINDOW_POWER = (0.25, 0.45)
 
 
+# What a workspace frame of any scene must look like (benchmarks/lighting.py measures it over 200
+# episodes, tests/scene/test_lighting.py asserts it over 20): mean luminance (0..1), its std, and
+# the share of clipped pixels.
+BRIGHTNESS_RANGE = (0.15, 0.75)
+MIN_CONTRAST = 0.04
+MAX_CLIPPED = 0.10
+
+
+def frame_stats(rgb: np.ndarray) -> dict[str, float]:
+    """Mean luminance (Rec. 709, 0..1), its std (contrast), near-black (< 0.02) and clipped (> 0.98) shares."""
+    y = (rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722) / 255.0
+    return {"brightness": float(y.mean()), "contrast": float(y.std()), "black": float((y < 0.02).mean()),
+            "clipped": float((y > 0.98).mean())}
+
+
+def frame_in_range(stats: dict[str, float]) -> bool:
+    lo, hi = BRIGHTNESS_RANGE
+    return lo <= stats["brightness"] <= hi and stats["contrast"] >= MIN_CONTRAST and stats["clipped"] <= MAX_CLIPPED
+
+
 def _luma(rgb) -> float:
     return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
 
