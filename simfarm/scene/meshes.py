@@ -22,6 +22,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from simfarm.errors import SceneError
 
 MESH_VERSION = 2
 MAX_HULLS = 16
+ROLES = ("body", "accent")  # colour roles of visual parts, in the order geoms are added
 _ROUND = 6  # decimals of a metre kept in vertices: 1 micron
 
 
@@ -48,7 +50,7 @@ class Shape:
     hulls: tuple  # (K, 3) float64 point sets
     hull_volumes: tuple  # each hull's volume (m^3): masses split by them
 
-    @property
+    @cached_property
     def extents(self) -> tuple[float, float, float]:
         pts = np.concatenate([v for v, _ in self.visual.values()])
         return tuple(round(float(x), 6) for x in pts.max(0) - pts.min(0))
@@ -57,7 +59,8 @@ class Shape:
         """Volume enclosed by the visual parts (each closed; overlaps between parts count twice)."""
         return sum(mesh_volume(v, f) for v, f in self.visual.values())
 
-    def solid_volume(self) -> float:
+    @cached_property
+    def solid_volume_m3(self) -> float:
         """The volume mass comes from: the visual mesh's when it is closed, else its hulls'."""
         if all(open_edges(f) == 0 for _, f in self.visual.values()):
             return abs(self.volume())
@@ -118,6 +121,7 @@ def make_shape(key: str, visual: dict, hulls) -> Shape:
     if not 1 <= len(hulls) <= MAX_HULLS:
         raise SceneError(f"mesh {key[:12]}: {len(hulls)} collision hulls; allowed 1..{MAX_HULLS}")
     vols = tuple(round(float(ConvexHull(h).volume), 12) for h in hulls)
+    visual = {r: visual[r] for r in ROLES if r in visual}
     return Shape(key=key, visual=visual, hulls=tuple(hulls), hull_volumes=vols)
 
 
@@ -602,7 +606,7 @@ def save_shape(shape: Shape, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez_compressed(fh, **arrays)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -614,7 +618,7 @@ def load_shape(path: Path, key: str) -> Shape | None:
     """A cached shape, or None if the file is unreadable (it is then regenerated)."""
     try:
         with np.load(path) as z:
-            visual = {n[2:]: (z[n], z["f_" + n[2:]]) for n in sorted(z.files) if n.startswith("v_")}
+            visual = {r: (z[f"v_{r}"], z[f"f_{r}"]) for r in ROLES if f"v_{r}" in z.files}
             hulls = tuple(z[f"h_{k}"] for k in range(sum(n.startswith("h_") for n in z.files)))
             vols = tuple(float(x) for x in z["hull_volumes"])
     except (OSError, ValueError, KeyError):

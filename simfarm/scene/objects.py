@@ -220,7 +220,7 @@ def family_extents(fam, dims: dict) -> tuple[float, float, float]:
 def family_volume(fam, dims: dict) -> float:
     if not getattr(fam, "mesh", None):
         return object_volume(fam.family, dims)
-    return object_shape(_probe(fam, dims)).solid_volume()
+    return object_shape(_probe(fam, dims)).solid_volume_m3
 
 
 def _probe(fam, dims) -> SceneObject:
@@ -243,6 +243,7 @@ def _add_mesh_object(parent: mujoco.MjsBody, obj: SceneObject, material: str | N
     # Meshes are assets of an MjSpec and a body does not know its spec: build the object in its
     # own spec and attach it (prefix "obj/" makes every name obj/<name>/...).
     child = mujoco.MjSpec()
+    child.default.name = f"{obj.name}/default"  # attached specs bring their default class: one name each
     body = child.worldbody.add_body(name=obj.name, pos=list(obj.pos), quat=list(obj.quat))
     body.add_freejoint(name=f"{obj.name}/free")
     accent = list(obj.params.get("accent_rgba") or obj.rgba)
