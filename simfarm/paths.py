@@ -51,3 +51,10 @@ def scenes_dir() -> Path:
 
 def configs_dir() -> Path:
     return data_root() / "configs"
+
+
+def cache_dir() -> Path:
+    """simfarm's cache folder for generated assets (textures, user meshes): $SIMFARM_CACHE, else
+    ~/.cache/simfarm. Never committed; safe to delete (everything in it is regenerated)."""
+    env = os.environ.get("SIMFARM_CACHE", "")
+    return Path(os.path.expanduser(env)) if env else Path.home() / ".cache" / "simfarm"

@@ -9,8 +9,8 @@ three pieces; a hammer is its handle and head. At most MAX_HULLS per object.
 
 Shapes sit in their own frame: z up, the centre of their bounding box at the origin (the object's
 frame, as for the primitive families). Vertices are rounded to 1 micron so a shape is the same bytes
-on every machine; each shape is cached by the sha256 of (generator, dims, MESH_VERSION) in memory
-and as an .npz under the cache folder (written atomically), so a warm cache skips the generator.
+on every machine; each shape is cached by the sha256 of (generator, dims, MESH_VERSION) in a
+bounded in-memory LRU (user meshes also as an .npz under the cache folder, written atomically).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import math
 import os
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,17 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from simfarm.errors import SceneError
+from simfarm.paths import cache_dir
 
 MESH_VERSION = 2
 MAX_HULLS = 16
 ROLES = ("body", "accent")  # colour roles of visual parts, in the order geoms are added
 _ROUND = 6  # decimals of a metre kept in vertices: 1 micron
-
-
-def cache_dir() -> Path:
-    """Generated assets live here: $SIMFARM_CACHE, else ~/.cache/simfarm."""
-    root = os.environ.get("SIMFARM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "simfarm")
-    return Path(root)
 
 
 @dataclass(frozen=True)
@@ -564,7 +560,10 @@ GENERATOR_DIMS = {
 
 # ---- cache -----------------------------------------------------------------------------------
 
-_MEMO: dict[str, Shape] = {}
+# Shapes in memory, least recently used dropped first: 1,000 kitchen-sized scenes hold ~16,000
+# distinct shapes, and a worker must not grow with them (a procedural shape regenerates in 1-5 ms).
+MEMO_SIZE = 256
+_MEMO: OrderedDict[str, Shape] = OrderedDict()
 
 
 def shape_key(generator: str, dims: dict) -> str:
@@ -573,25 +572,31 @@ def shape_key(generator: str, dims: dict) -> str:
 
 
 def procedural_shape(generator: str, dims: dict) -> Shape:
-    """The shape of `generator` with `dims`, from memory, the disk cache, or generated and cached."""
+    """The shape of `generator` with `dims`, from the memory cache or generated (and kept there)."""
     if generator not in GENERATORS:
         raise SceneError(f"unknown mesh generator {generator!r}; accepted: {', '.join(sorted(GENERATORS))}")
     key = shape_key(generator, dims)
-    return cached_shape(key, lambda: GENERATORS[generator](dict(dims), key))
+    return cached_shape(key, lambda: GENERATORS[generator](dict(dims), key), persist=False)
 
 
-def cached_shape(key: str, make: Callable[[], Shape]) -> Shape:
+def cached_shape(key: str, make: Callable[[], Shape], persist: bool = True) -> Shape:
+    """A shape from memory, else (with `persist`) from the disk cache, else made (and with
+    `persist` saved). Procedural shapes do not persist: there are thousands of distinct ones,
+    each cheaper to make than to read; user meshes do (their decomposition is the costly part,
+    and a catalog holds few)."""
     shape = _MEMO.get(key)
     if shape is not None:
+        _MEMO.move_to_end(key)
         return shape
     path = cache_dir() / "meshes" / f"{key}.npz"
-    shape = load_shape(path, key) if path.exists() else None
+    shape = load_shape(path, key) if persist and path.exists() else None
     if shape is None:
         shape = make()
-        save_shape(shape, path)
-    if len(_MEMO) > 4096:
-        _MEMO.clear()
+        if persist:
+            save_shape(shape, path)
     _MEMO[key] = shape
+    while len(_MEMO) > MEMO_SIZE:
+        _MEMO.popitem(last=False)
     return shape
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from simfarm.errors import ConfigError, SceneError
+from simfarm.paths import cache_dir
 
 # Bump when a generator's output changes: it is part of every cache key.
 GENERATOR_VERSION = 1
@@ -42,14 +43,6 @@ SURFACES = ("floor", "wall", "counter", "furniture", "object")
 FINISH_KEYS = ("specular", "shininess", "reflectance", "roughness", "metallic")
 # In-process cache of decoded images (raw RGB bytes), bounded by bytes.
 _MEMORY_BUDGET_BYTES = 48 << 20
-
-
-# -- the cache folder ------------------------------------------------------------------------
-
-def cache_dir() -> Path:
-    """simfarm's cache folder: $SIMFARM_CACHE, else ~/.cache/simfarm (generated assets, never committed)."""
-    env = os.environ.get("SIMFARM_CACHE", "")
-    return Path(os.path.expanduser(env)) if env else Path.home() / ".cache" / "simfarm"
 
 
 def texture_key(params: dict[str, Any], size_px: int) -> str:

@@ -84,21 +84,23 @@ def test_volumes_match_the_solids_they_model():
     assert ring.volume() == pytest.approx(math.pi * (0.05**2 - 0.02**2) * 0.1, rel=0.05)
 
 
-def test_shapes_are_cached_on_disk_and_the_file_is_reused(monkeypatch):
+def test_shapes_are_kept_in_a_bounded_memory_cache_and_never_written_to_disk(monkeypatch):
     fam, dims = _sample("coffee_mug")
     first = M.procedural_shape(fam.mesh, dims)
-    path = M.cache_dir() / "meshes" / f"{first.key}.npz"
-    assert path.exists()
-    M._MEMO.clear()
+    assert not (M.cache_dir() / "meshes" / f"{first.key}.npz").exists()
 
     def boom(d, key):
         raise AssertionError("generator ran although the cache holds the shape")
 
-    monkeypatch.setitem(M.GENERATORS, fam.mesh, boom)
-    again = M.procedural_shape(fam.mesh, dims)
+    with monkeypatch.context() as m:
+        m.setitem(M.GENERATORS, fam.mesh, boom)
+        assert M.procedural_shape(fam.mesh, dims) is first
+    for k in range(M.MEMO_SIZE + 10):
+        M.procedural_shape("round", {"radius": 0.02 + k * 1e-5, "height": 0.05, "kind": 0})
+    assert len(M._MEMO) == M.MEMO_SIZE and first.key not in M._MEMO
+    again = M.procedural_shape(fam.mesh, dims)  # made again, the same shape
     assert all(np.array_equal(again.visual[r][0], first.visual[r][0]) for r in first.visual)
     assert again.hull_volumes == first.hull_volumes
-    assert path.stat().st_mtime_ns == path.stat().st_mtime_ns
 
 
 def test_every_mesh_family_builds_and_rests_stably():
