@@ -24,12 +24,7 @@ from tests.scene.test_physics import _contact_report
 MESH_FAMILIES = sorted(n for n, f in load_catalog().families.items() if f.mesh)
 
 
-@pytest.fixture(autouse=True)
-def _tmp_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SIMFARM_CACHE", str(tmp_path / "cache"))
-    M._MEMO.clear()
-    yield
-    M._MEMO.clear()
+pytestmark = pytest.mark.usefixtures("fresh_asset_cache")
 
 
 def _sample(name, seed=0):

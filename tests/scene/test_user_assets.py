@@ -15,13 +15,7 @@ from simfarm.scene.assets import asset_shape, read_mesh
 from simfarm.scene.catalog import load_program
 from tests.scene.test_physics import _contact_report
 
-
-@pytest.fixture(autouse=True)
-def _tmp_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SIMFARM_CACHE", str(tmp_path / "cache"))
-    M._MEMO.clear()
-    yield
-    M._MEMO.clear()
+pytestmark = pytest.mark.usefixtures("fresh_asset_cache")
 
 
 def _write_cube_obj(path, side_mm=50.0):
