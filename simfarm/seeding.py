@@ -70,3 +70,14 @@ def robot_rng(seed: int, index: int, split: str = "train") -> np.random.Generato
 def pointcloud_rng(seed: int, index: int, split: str = "train") -> np.random.Generator:
     """The stream that samples episode `index`'s point clouds (tag 17: apart from the sensor noise)."""
     return np.random.default_rng(np.random.SeedSequence([seed, index, split_code(split), 17]))
+
+
+def derived_rng(rng: np.random.Generator, salt: str) -> np.random.Generator:
+    """A generator seeded from `rng`'s current state and `salt`; `rng` itself is left untouched,
+    so a consumer added later (looks, decor) never moves a draw that comes after it."""
+    import hashlib
+    import json
+
+    state = json.dumps(rng.bit_generator.state, sort_keys=True, default=repr)
+    digest = hashlib.sha256((salt + state).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))

@@ -19,9 +19,7 @@ the sensor noise and action delay draws of presets without them.
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +27,7 @@ import numpy as np
 
 from simfarm.errors import RandomizationError
 from simfarm.randomization.distributions import ParamSpec, parse_param
+from simfarm.seeding import derived_rng
 
 # name -> (axes, accepted [low, high] of any draw, what it is)
 CAMERA_PARAMS = {
@@ -54,7 +53,7 @@ class CameraEffectsSpec:
         """The episode's effects, from a stream derived from `sensor_rng` (left untouched)."""
         if not self.params:
             return CameraEffects()
-        rng = _derived_rng(sensor_rng, "camera_effects")
+        rng = derived_rng(sensor_rng, "camera_effects")
         values = {}
         for name in CAMERA_PARAMS:  # fixed order
             if name in self.params:
@@ -143,13 +142,6 @@ class CameraEffects:
         if noise is not None:
             out = noise(out, rng)
         return self.compress(out)
-
-
-def _derived_rng(rng: np.random.Generator, salt: str) -> np.random.Generator:
-    """A generator seeded from `rng`'s state and `salt`, leaving `rng` untouched."""
-    state = json.dumps(rng.bit_generator.state, sort_keys=True, default=repr)
-    digest = hashlib.sha256((salt + state).encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
 @functools.lru_cache(maxsize=64)

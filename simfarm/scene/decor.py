@@ -38,6 +38,8 @@ WALL_END_GAP_M = 0.1  # wall decor this far from a room's corners
 DECOR_GAP_M = 0.15  # between two pieces of wall decor
 FLOOR_MARGIN_M = 0.3  # rugs this far inside the walls
 SURFACE_CLEARANCE_M = 0.02  # free height above surface decor under a shelf board
+# Decor nothing collides with (contype 0): on the floor under things or hung on a wall.
+VISUAL_ONLY_DECOR = ("rug", "bath_mat", "wall_art", "mirror")
 ROUND_DECOR = ("lamp", "plant")  # round footprints, min(depth, width) across (simfarm/scene/furniture.py)
 
 

@@ -39,7 +39,8 @@ from simfarm.scene.spec import (
     Texture,
     Wall,
 )
-from simfarm.scene.textures import derived_rng, dress_lights, style_materials
+from simfarm.scene.textures import dress_lights, style_materials
+from simfarm.seeding import derived_rng
 
 MAX_ATTEMPTS = 25  # whole-scene retries before an impossible request raises SceneError
 PLACE_TRIES = 40  # per furniture piece / object
@@ -199,6 +200,9 @@ _SHAPES = {1: [[(0, 0)]], 2: [[(0, 0), (1, 0)], [(0, 0), (0, 1)]], 3: [[(0, 0), 
 
 
 def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneRequest, ws_kind: str, seed) -> SceneSpec:
+    # Decor's own stream, forked before the attempt's first draw: decor depends on the seed and the
+    # layout only, and leaves every draw of the scene stream as it would be without it.
+    decor_rng = derived_rng(rng, "decor")
     style = catalog.palettes[prog.styles[int(rng.integers(len(prog.styles)))]]
     # Looks (material families, light colours) draw from a stream derived from this one without
     # consuming it: every draw of the geometry (and of the spec randomization after it) is as before.
@@ -325,10 +329,11 @@ def _sample_once(prog, catalog: Catalog, rng, info: RobotInfo, request: SceneReq
                 if obj is not None:
                     objects.append(obj)
 
-    if prog.decor:  # rugs, pictures, lamps (simfarm/scene/decor.py); programs without `decor:` draw as before
+    if prog.decor:  # rugs, pictures, lamps (simfarm/scene/decor.py)
         from simfarm.scene.decor import sample_decor
 
-        furniture.extend(sample_decor(prog, catalog, rng, rooms, interiors, door_zones, furniture, workspace, placed_on))
+        furniture.extend(sample_decor(prog, catalog, decor_rng, rooms, interiors, door_zones, furniture, workspace,
+                                      placed_on))
     lights = dress_lights(_lights(prog, rng, rooms), rooms, walls, looks)
     cameras = _cameras(rooms, workspace, robot_pos)
     robot = RobotPlacement(name=info.name, params=dict(info.params), pos=robot_pos, yaw_rad=robot_yaw)

@@ -448,14 +448,6 @@ def sample_family(family: str | MaterialFamily, rng: np.random.Generator) -> Sam
     return SampledMaterial(fam.name, params, fam.size_px, float(tile), dict(fam.finish), fam.tint)
 
 
-def derived_rng(rng: np.random.Generator, salt: str) -> np.random.Generator:
-    """A generator seeded from `rng`'s current state and `salt`; `rng` itself is left untouched,
-    so adding looks (materials, light colours) never moves a draw of the geometry after it."""
-    state = json.dumps(rng.bit_generator.state, sort_keys=True, default=repr)
-    digest = hashlib.sha256((salt + state).encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
-
-
 # -- light -----------------------------------------------------------------------------------
 
 def kelvin_to_rgb(kelvin: float) -> tuple[float, float, float]:

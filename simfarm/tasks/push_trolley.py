@@ -13,6 +13,7 @@ import mujoco
 import numpy as np
 
 from simfarm.errors import TaskError
+from simfarm.scene.decor import VISUAL_ONLY_DECOR
 from simfarm.tasks.base import Goal, Subtask, Task, TaskScene
 from simfarm.tasks.push import spoken_distances
 
@@ -66,7 +67,7 @@ def free_floor(spec, xy, clearance_m: float, ignore=()) -> bool:
     if not any(_inside_polygon(xy, room.polygon) and _distance_to_polygon_edge(xy, room.polygon) > clearance_m for room in spec.rooms):
         return False
     for furn in spec.furniture:
-        if furn.name in ignore:
+        if furn.name in ignore or furn.kind in VISUAL_ONLY_DECOR:  # a rug or a picture blocks nothing
             continue
         c, s = np.cos(furn.yaw_rad), np.sin(furn.yaw_rad)
         d = np.asarray(xy) - np.asarray(furn.pos[:2])
