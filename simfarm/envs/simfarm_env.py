@@ -505,13 +505,19 @@ class SimfarmEnv(gym.Env):
         }
 
     def camera_info(self) -> dict[str, dict[str, Any]]:
-        """Per camera: size, vertical field of view and whether it moves in the world (a wrist)."""
+        """Per camera: size, vertical field of view, whether it moves in the world (a wrist), and
+        `rgb_lens_k1` when the episode's camera realism distorts the RGB image (the pinhole
+        intrinsics then describe depth and segmentation, and RGB through that lens:
+        simfarm.randomization.camera_effects.distort)."""
         h, w = self.config.camera_size
+        k1 = float(getattr(getattr(self, "_camera_fx", None), "lens_k1", 0.0) or 0.0)
         out = {}
         for cam, cam_id in self._camera_ids.items():
             body = int(self.model.cam_bodyid[cam_id])
             moving = body != 0 and not (self.model.body_weldid[body] == 0 and self.model.body_mocapid[body] < 0)
             out[cam] = {"height": h, "width": w, "fovy_deg": float(self.model.cam_fovy[cam_id]), "moving": bool(moving)}
+            if k1:
+                out[cam]["rgb_lens_k1"] = k1
         return out
 
     def _pointcloud(self, rgb: dict, depth: dict, seg: dict) -> np.ndarray:

@@ -186,3 +186,21 @@ def test_point_cloud_without_crop_sees_the_floor():
     kinds = {i.id: i.category for i in env.instances.instances}
     assert "floor" in {kinds.get(int(k)) for k in np.unique(pc[:, 6])}
     env.close()
+
+
+def test_camera_info_names_the_rgb_lens_of_heavy_camera_realism():
+    env = SimfarmEnv(scene="tabletop", obs_mode="rgb", camera_size=SIZE, randomization="heavy")
+    seen = 0
+    for seed in range(4):
+        env.reset(seed=seed)
+        k1 = round(env.episode_info["randomization"]["camera"]["lens_k1"][0], 2)
+        info = env.episode_info["camera_info"]["workspace"]
+        assert info.get("rgb_lens_k1", 0.0) == k1
+        seen += k1 != 0
+    assert seen
+    env.reset(seed=0)
+    light = SimfarmEnv(scene="tabletop", obs_mode="rgb", camera_size=SIZE)
+    light.reset(seed=0)
+    assert "rgb_lens_k1" not in light.episode_info["camera_info"]["workspace"]
+    env.close()
+    light.close()
