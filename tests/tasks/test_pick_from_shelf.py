@@ -4,6 +4,7 @@ its board and holds it clear of the shelf; the instruction names the board by it
 from __future__ import annotations
 
 import pytest
+from conftest import run_expert
 
 from simfarm.envs import EnvConfig, SimfarmEnv
 from simfarm.tasks.instructions import instruction_forms
@@ -11,21 +12,6 @@ from simfarm.tasks.pick_from_shelf import board_index, board_phrase
 from simfarm.tasks.refer import resolve
 
 SEEDS = range(5)
-
-
-def run_expert(env: SimfarmEnv, seed: int) -> tuple[dict, list[int]]:
-    """Final info and the subtask indices the episode went through, in order."""
-    obs, info = env.reset(seed=seed)
-    expert = env.make_expert()
-    expert.reset(info["instruction"], seed)
-    walked = [info["subtask_index"]]
-    done = False
-    while not done:
-        obs, _, term, trunc, info = env.step(expert.act(obs))
-        done = term or trunc
-        if info["subtask_index"] != walked[-1]:
-            walked.append(info["subtask_index"])
-    return info, walked
 
 
 @pytest.fixture(scope="module")
