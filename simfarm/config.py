@@ -28,7 +28,10 @@ from simfarm.paths import configs_dir
 log = logging.getLogger(__name__)
 
 GROUPS = ("task", "robot", "scene", "randomization", "policy", "writer", "cluster")
-SHORTHANDS = {"robot": ("menagerie",), "policy": ("python", "onnx", "remote")}
+# `group=prefix:rest` shorthands: the group's parameter that takes the whole value. A prefix is a
+# shorthand when configs/<group>/<prefix>.yaml exists (policy=onnx:m.onnx, policy=lerobot:ckpt,
+# robot=menagerie:franka_emika_panda), so a new policy source with its YAML needs no edit here.
+SHORTHANDS = {"robot": "name", "policy": "spec"}
 KEEP = ("all", "success")
 # Keys that say where or how fast a job runs, not what it produces: left out of the config hash so
 # the same data gets the same hash on a laptop and on a cluster.
@@ -43,9 +46,9 @@ def expand_shorthands(overrides: Sequence[str]) -> list[str]:
     for item in overrides:
         key, sep, value = item.partition("=")
         prefix = value.split(":", 1)[0]
-        if sep and key in SHORTHANDS and ":" in value and prefix in SHORTHANDS[key]:
-            param = "name" if key == "robot" else "spec"
-            out += [f"{key}={prefix}", f"{key}.{param}={value}"]
+        if (sep and key in SHORTHANDS and ":" in value and prefix.isidentifier()
+                and (configs_dir() / key / f"{prefix}.yaml").is_file()):
+            out += [f"{key}={prefix}", f"{key}.{SHORTHANDS[key]}={value}"]
         else:
             out.append(item)
     return out

@@ -2,7 +2,7 @@
 
 A policy is `reset(instruction, seed)` + `act(observation) -> action` + `close()`, with a `name`.
 Sources are looked up by the spec's prefix (`random`, `python:MOD:ATTR`, `onnx:PATH`,
-`remote:ws://HOST:PORT`, ...); `register_policy_source` plugs in new ones (the task experts
+`lerobot:PATH`, `remote:ws://HOST:PORT`, ...); `register_policy_source` plugs in new ones (the task experts
 register `scripted`) without editing this module. Every policy `make_policy` returns is wrapped in
 `ValidatedPolicy`, so a wrong action fails early with a message naming the policy.
 """
@@ -276,10 +276,13 @@ PolicyCheck = Callable[[str, dict[str, Any], str], None]
 
 _SOURCES: dict[str, PolicyFactory] = {}
 _CHECKS: dict[str, PolicyCheck] = {}
+# Sources whose check also takes `spaces=`: [(label, observation_space, action_space)] of the job's envs.
+_CHECKS_WITH_SPACES: set[str] = set()
 
 
 def register_policy_source(
-    prefix: str, factory: PolicyFactory, *, replace: bool = True, check: PolicyCheck | None = None
+    prefix: str, factory: PolicyFactory, *, replace: bool = True, check: PolicyCheck | None = None,
+    check_needs_spaces: bool = False,
 ) -> None:
     """Make `prefix` (and `prefix:rest`) specs build policies with `factory`.
 
@@ -288,14 +291,20 @@ def register_policy_source(
     `scripted` to the task experts this way. `check(rest, options, where)`, if given, runs in the
     driver before any worker starts (`validate_config`, `serve-policy`): it loads what the source
     needs (a module, a model file, a connection) once and raises ConfigError naming `where`.
+    With `check_needs_spaces`, the check is also given `spaces=[(label, observation_space,
+    action_space)]` of the job's envs (one per robot of a mix; None where there is no job, as in
+    serve-policy), so a model's inputs are matched with the env before any episode.
     """
     if not prefix or ":" in prefix:
         raise ConfigError(f"policy source prefix {prefix!r} must be a non-empty word without ':'")
     if prefix in _SOURCES and not replace:
         raise ConfigError(f"policy source {prefix!r} is already registered")
     _SOURCES[prefix] = factory
+    _CHECKS_WITH_SPACES.discard(prefix)
     if check is not None:
         _CHECKS[prefix] = check
+        if check_needs_spaces:
+            _CHECKS_WITH_SPACES.add(prefix)
     else:
         _CHECKS.pop(prefix, None)
 
@@ -323,6 +332,12 @@ def _remote_source(rest: str, observation_space: Any, action_space: Any, **optio
     from simfarm.policies.remote import RemotePolicy
 
     return RemotePolicy(rest, observation_space, action_space, **_drop(options, "env"))
+
+
+def _lerobot_source(rest: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
+    from simfarm.policies.lerobot_policy import LeRobotPolicy
+
+    return LeRobotPolicy(rest, observation_space, action_space, **options)
 
 
 def _scripted_source(rest: str, observation_space: Any, action_space: Any, **options: Any) -> Any:
@@ -376,6 +391,12 @@ def _check_remote(rest: str, options: dict[str, Any], where: str) -> None:
     check_remote_policy(rest, _drop(options, "env"), where)
 
 
+def _check_lerobot(rest: str, options: dict[str, Any], where: str, spaces: Any = None) -> None:
+    from simfarm.policies.lerobot_policy import check_lerobot_policy
+
+    check_lerobot_policy(rest, _drop(options, "env"), where, spaces)
+
+
 for _prefix, _factory, _check in (
     ("random", _random_source, _check_random),
     ("python", _python_source, _check_python),
@@ -385,6 +406,7 @@ for _prefix, _factory, _check in (
     ("mixture", _mixture_source, None),
 ):
     register_policy_source(_prefix, _factory, check=_check)
+register_policy_source("lerobot", _lerobot_source, check=_check_lerobot, check_needs_spaces=True)
 
 # Keys of a job's policy config group that describe the group, not the policy's constructor.
 _CONFIG_ONLY_KEYS = ("spec", "name", "_target_", "description")
@@ -440,7 +462,7 @@ def validate_config(job: dict[str, Any]) -> None:
         return
     if isinstance(policy_cfg, str):
         policy_cfg = {"spec": policy_cfg}
-    _validate_policy_entry(policy_cfg, "policy", {})
+    _validate_policy_entry(policy_cfg, "policy", {}, JobSpaces(job))
     latency = job.get("latency_s", 0.0)
     if not isinstance(latency, (int, float)) or isinstance(latency, bool) or latency < 0:
         raise ConfigError(f"latency_s must be a number >= 0 (seconds), got {latency!r}")
@@ -484,7 +506,38 @@ def check_policy(spec: str, where: str = "policy", **options: Any) -> None:
 _ENTRY_KEYS = (*_CONFIG_ONLY_KEYS, "policy", "weight", "components", "action_noise_std")
 
 
-def _validate_policy_entry(entry: dict[str, Any], where: str, inherited: dict[str, Any]) -> None:
+class JobSpaces:
+    """The observation and action spaces of a job's envs, built on first use (once per job).
+
+    Calling it gives [(label, observation_space, action_space)]: one entry, or one per robot of a
+    `robot=mix` job (label `robot=NAME`). Building an env costs a scene build, so only the checks
+    that match a model with the env (`check_needs_spaces`) call it.
+    """
+
+    def __init__(self, job: dict[str, Any]):
+        self.job = job
+        self._spaces: list[tuple[str, Any, Any]] | None = None
+
+    def __call__(self) -> list[tuple[str, Any, Any]]:
+        if self._spaces is None:
+            from simfarm.envs import EnvConfig, SimfarmEnv
+            from simfarm.robots.mix import is_mix, mix_weights
+
+            job = self.job
+            members = ([(f"robot={name}", {**job, "robot": {"name": name}}) for name in mix_weights(job["robot"])]
+                       if is_mix(job.get("robot")) else [("", job)])
+            self._spaces = []
+            for label, member in members:
+                env = SimfarmEnv(EnvConfig.from_job(member))
+                try:
+                    self._spaces.append((label, env.observation_space, env.action_space))
+                finally:
+                    env.close()
+        return self._spaces
+
+
+def _validate_policy_entry(entry: dict[str, Any], where: str, inherited: dict[str, Any],
+                           spaces: JobSpaces | None = None) -> None:
     """Static checks of one entry, then its source's own check with the options it would get."""
     spec = entry.get("spec", entry.get("policy"))
     components = entry.get("components")
@@ -510,7 +563,7 @@ def _validate_policy_entry(entry: dict[str, Any], where: str, inherited: dict[st
                 f"{where}.components: the weights sum to 0; give at least one a positive weight"
             )
         for k, component in enumerate(components):
-            _validate_policy_entry(component, f"{where}.components[{k}]", options)
+            _validate_policy_entry(component, f"{where}.components[{k}]", options, spaces)
         return
     if not isinstance(spec, str) or not spec:
         raise ConfigError(
@@ -525,9 +578,9 @@ def _validate_policy_entry(entry: dict[str, Any], where: str, inherited: dict[st
         raise ConfigError(f"{where}: spec 'mixture' needs a non-empty 'components' list")
     if prefix == "python" and rest.count(":") != 1:
         raise ConfigError(f"{where}.spec {spec!r} is malformed; expected python:MODULE:ATTR")
-    if prefix in ("onnx", "remote") and not rest:
+    if prefix in ("onnx", "remote", "lerobot") and not rest:
         raise ConfigError(
-            f"{where}.spec {spec!r} needs a target: onnx:PATH or remote:ws://HOST:PORT"
+            f"{where}.spec {spec!r} needs a target: onnx:PATH, lerobot:PATH or remote:ws://HOST:PORT"
         )
     if prefix == "remote" and not rest.startswith(("ws://", "wss://")):
         raise ConfigError(f"{where}.spec {spec!r}: expected remote:ws://HOST:PORT (or wss://)")
@@ -541,5 +594,7 @@ def _validate_policy_entry(entry: dict[str, Any], where: str, inherited: dict[st
                 f"{where}.action_noise_std must be a number >= 0 or a list of them, got {noise!r}"
             )
     check = _CHECKS.get(prefix)
-    if check is not None:
+    if check is not None and prefix in _CHECKS_WITH_SPACES:
+        check(rest, options, where, spaces=spaces() if spaces is not None else None)
+    elif check is not None:
         check(rest, options, where)

@@ -20,7 +20,7 @@ from simfarm.errors import ConfigError
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 USAGE = "simfarm serve-policy policy=SPEC [host=127.0.0.1] [port=8765] [POLICY OPTION=VALUE ...]"
-SPEC_EXAMPLES = "random, python:MOD:ATTR, onnx:PATH, remote:ws://HOST:PORT, or mixture with components=[...]"
+SPEC_EXAMPLES = "random, python:MOD:ATTR, onnx:PATH, lerobot:PATH, remote:ws://HOST:PORT, or mixture with components=[...]"
 
 
 def parse_key_values(argv: list[str]) -> dict[str, Any]:
