@@ -19,7 +19,7 @@ from simfarm.scene.objects import (
     object_shape,
 )
 from simfarm.scene.spec import SceneObject
-from tests.scene.test_physics import _contact_report
+from .test_physics import _contact_report
 
 MESH_FAMILIES = sorted(n for n, f in load_catalog().families.items() if f.mesh)
 
