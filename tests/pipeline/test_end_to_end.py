@@ -170,9 +170,10 @@ def test_hdf5_jobs_store_the_scene_mjcf_as_each_demos_model_file(tmp_path):
 
 def test_a_policy_server_dying_mid_episode_fails_episodes_cleanly_and_the_job_goes_on(tmp_path):
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = {**os.environ, "PYTHONPATH": repo + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # tests/ on the path, not the repo: an installed package named `tests` (draccus ships one) would shadow ours.
+    env = {**os.environ, "PYTHONPATH": os.path.join(repo, "tests") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "simfarm.cli", "serve-policy", "policy=python:tests.pipeline.served_policies:DiesMidEpisode", "port=0"],
+        [sys.executable, "-m", "simfarm.cli", "serve-policy", "policy=python:pipeline.served_policies:DiesMidEpisode", "port=0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=repo,
     )
     try:

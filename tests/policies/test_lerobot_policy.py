@@ -92,7 +92,8 @@ def test_generate_with_a_lerobot_checkpoint_executes_the_actions_lerobot_compute
     table = pq.read_table(sorted((out / "data").rglob("*.parquet"))[0]).to_pandas()
     policy, pre, post = lerobot_reference(trained / "checkpoints" / "last" / "pretrained_model")
     tasks = pq.read_table(out / "meta" / "tasks.parquet").to_pandas()
-    task_of = {int(i): str(t) for t, i in zip(tasks.index if "task" not in tasks else tasks["task"], tasks["task_index"])}
+    names = tasks["task"] if "task" in tasks else tasks.index
+    task_of = {int(i): str(t) for t, i in zip(names, tasks["task_index"], strict=True)}
     for _, rows in table.groupby("episode_index"):
         policy.reset()
         for _, row in rows.sort_values("frame_index").iterrows():

@@ -19,6 +19,7 @@ from simfarm.scene.objects import (
     object_shape,
 )
 from simfarm.scene.spec import SceneObject
+
 from .test_physics import _contact_report
 
 MESH_FAMILIES = sorted(n for n, f in load_catalog().families.items() if f.mesh)

@@ -9,6 +9,7 @@ import pytest
 import simfarm  # noqa: F401  (registers the envs)
 from simfarm.scene import SceneRequest, build_scene, load_program, sample_scene
 from simfarm.scene.furniture import VISUAL
+
 from .test_physics import _contact_report
 
 NEW_PROGRAMS = ("bedroom", "office", "bathroom", "warehouse")

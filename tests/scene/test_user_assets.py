@@ -13,6 +13,7 @@ from simfarm.scene import build_scene, sample_scene
 from simfarm.scene import meshes as M
 from simfarm.scene.assets import asset_shape, read_mesh
 from simfarm.scene.catalog import load_program
+
 from .test_physics import _contact_report
 
 pytestmark = pytest.mark.usefixtures("fresh_asset_cache")
