@@ -140,6 +140,8 @@ def test_eval_reports_a_lerobot_checkpoint_and_serve_policy_serves_it(trained, t
 def test_a_checkpoint_that_does_not_fit_the_env_fails_in_the_driver_naming_what_differs(trained, tmp_path):
     with pytest.raises(ConfigError, match=r"observation.state: the checkpoint expects shape \(15,\), the env gives \(14,\)"):
         C.validate(job(f"policy=lerobot:{trained}", "robot=ur5e"))
+    with pytest.raises(ConfigError, match=r"action: the checkpoint outputs shape \(7,\), the env's action space is \(8,\)"):
+        C.validate(job(f"policy=lerobot:{trained}", "control_mode=joint_pos"))
     with pytest.raises(ConfigError, match="observation.state .* the env's observation has no 'state'"):
         C.validate(job(f"policy=lerobot:{trained}", "obs_mode=rgb"))
     with pytest.raises(ConfigError, match="no such folder"):
