@@ -433,7 +433,7 @@ def make_policy(
     factory = _SOURCES.get(prefix)
     if factory is None:
         raise ConfigError(
-            f"unknown policy source {prefix!r} in spec {spec!r}; accepted: {policy_sources()} (e.g. python:MOD:ATTR, onnx:PATH, remote:ws://HOST:PORT)"
+            f"unknown policy source {prefix!r} in spec {spec!r}; accepted: {policy_sources()} (e.g. python:MOD:ATTR, onnx:PATH, lerobot:PATH, remote:ws://HOST:PORT)"
         )
     policy = factory(rest, observation_space, action_space, **options)
     name = spec if prefix != "mixture" else "mixture"
