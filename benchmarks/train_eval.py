@@ -211,7 +211,7 @@ def main() -> None:
         task, n, run, r = min(((t, n, run, r) for t, runs in state_runs.items() for n, (run, r) in runs.items()),
                               key=lambda x: (x[3]["rate"], x[1]))
         kind, image = "state", False
-        base = out / task / kind / f"demos_{n}"
+        base = out / task / kind / ("demos" if n == max(args.demos) else f"demos_{n}")
         if not (base / "meta" / "info.json").is_file():
             simfarm("generate", f"task={task}", "scene=tabletop", "randomization=light", f"episodes={n}",
                     f"workers={args.workers}", "relabel=expert", "writer.language_columns=false",
