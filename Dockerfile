@@ -1,5 +1,6 @@
 # The image cluster nodes run: Ray base image + Mesa EGL for offscreen rendering + simfarm.
 # Build: docker build -t simfarm:latest .
+# Nodes that run LeRobot checkpoints (policy=lerobot:PATH): --build-arg EXTRAS=s3,lerobot
 FROM rayproject/ray:2.60.0-py311-cpu
 
 USER root
@@ -17,7 +18,8 @@ COPY --chown=ray:users simfarm ./simfarm
 COPY --chown=ray:users procgen ./procgen
 COPY --chown=ray:users scenes ./scenes
 COPY --chown=ray:users configs ./configs
-RUN pip install --no-cache-dir ".[s3]"
+ARG EXTRAS=s3
+RUN pip install --no-cache-dir ".[${EXTRAS}]"
 
 # `simfarm generate ... cluster.address=auto output=s3://bucket/prefix` from a head or a RayJob.
 ENTRYPOINT []
