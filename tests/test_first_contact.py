@@ -51,7 +51,7 @@ def readme_commands() -> list[str]:
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
         for line in block.splitlines():
             line = line.split(" #")[0].strip()
-            match = re.search(r"(?:\.venv/bin/)?simfarm (.*)$", line)
+            match = re.search(r"(?:^|\s)(?:\.venv/bin/)?simfarm (.*)$", line)
             if match and not line.startswith("#"):
                 lines.append("simfarm " + match.group(1).split(" | ")[0].strip())
     return lines
@@ -93,6 +93,18 @@ WALK = {
     "simfarm dataset replay data/pick_place": "dataset replay {out}/pick_place",
     "simfarm scene sample scene=kitchen seed=3 out=scene.png": "scene sample scene=kitchen seed=3 out={out}/scene.png",
 }
+# README's LeRobot block, walked in order by test_readme_lerobot_loop_works_as_written (it needs
+# the checkpoint that block trains), so the main walk leaves these out.
+LEROBOT_WALK = {
+    "simfarm generate task=pick_place scene=tabletop obs_mode=state episodes=200 writer.language_columns=false output=data/pp":
+        "generate task=pick_place scene=tabletop obs_mode=state episodes=4 max_steps=20 writer.language_columns=false output={out}/pp",
+    "simfarm eval policy=lerobot:outputs/act_pp task=pick_place scene=tabletop obs_mode=state episodes=100 output=eval/act_pp":
+        "eval policy=lerobot:{out}/act_pp task=pick_place scene=tabletop obs_mode=state episodes=2 max_steps=15 output={out}/eval_act_pp",
+    "simfarm generate policy=lerobot:outputs/act_pp relabel=expert task=pick_place scene=tabletop obs_mode=state episodes=100 writer.language_columns=false output=data/pp_dagger1":
+        "generate policy=lerobot:{out}/act_pp relabel=expert task=pick_place scene=tabletop obs_mode=state episodes=2 max_steps=15 writer.language_columns=false output={out}/pp_dagger1",
+    "simfarm serve-policy policy=lerobot:outputs/act_pp port=8765": "serve-policy policy=lerobot:{out}/act_pp port=0",
+}
+WALK.update(LEROBOT_WALK)
 EXTRA = [  # what README names in prose, and the issue's own failing default
     "dataset plot {out}/pick_place out={out}/plots",
     "dataset info {out}/pick_hdf5",
@@ -148,7 +160,8 @@ def test_readme_commands_work_as_written(tmp_path):
     _onnx_zero_policy(tmp_path / "model.onnx", env.observation_space["state"].shape[0], env.action_space.shape[0])
     env.close()
 
-    order = [WALK[c] for c in readme_commands() if WALK.get(c) and not c.startswith(("simfarm dataset", "simfarm eval", "simfarm serve"))]
+    order = [WALK[c] for c in readme_commands()
+             if WALK.get(c) and c not in LEROBOT_WALK and not c.startswith(("simfarm dataset", "simfarm eval", "simfarm serve"))]
     for argv in order:
         _run(argv, tmp_path)
     for argv in [WALK[c] for c in readme_commands() if WALK.get(c, "") and c.startswith("simfarm dataset")] + EXTRA[:4]:
@@ -176,6 +189,52 @@ def test_readme_commands_work_as_written(tmp_path):
     for name in ("pick_place", "push", "pick_hdf5", "trolley", "sweep_0", "sweep_1", "ur5e_push", "mixed", "dagger", "rgbd"):
         assert (tmp_path / name / "job.json").exists(), name
     assert not (tmp_path / "multirun.yaml").exists()
+
+
+def _readme_lerobot_command(program: str) -> list[str]:
+    """README's `program ...` command of the LeRobot block, continuation lines joined, comments dropped."""
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S) if "lerobot-eval" in b)
+    joined = re.sub(r"\\\n\s*", " ", block)
+    line = next(ln for ln in joined.splitlines() if ln.split()[0:1] == program.split()[0:1] and program in ln)
+    return line.split(" #")[0].split()
+
+
+@pytest.mark.slow
+def test_readme_lerobot_loop_works_as_written(tmp_path):
+    """Generate, lerobot-train, eval, DAgger generate, serve-policy and lerobot-eval, as README gives them
+    (fewer episodes and training steps, files under the test's folder)."""
+    _run(LEROBOT_WALK[next(c for c in LEROBOT_WALK if "output=data/pp" in c and "lerobot:" not in c)], tmp_path)
+    train = _readme_lerobot_command("python -m lerobot.scripts.lerobot_train")
+    train = [a.replace("data/pp", str(tmp_path / "pp")).replace("outputs/act_pp", str(tmp_path / "act_pp"))
+             for a in train if not a.startswith(("--steps=", "--batch_size="))]
+    proc = subprocess.run([sys.executable, *train[1:], "--steps=3", "--batch_size=4", "--num_workers=0"],
+                          capture_output=True, text=True, env={**_env(tmp_path), "HF_HUB_OFFLINE": "1"}, cwd=tmp_path,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for command in LEROBOT_WALK:
+        if command.startswith(("simfarm eval", "simfarm generate policy=lerobot")):
+            _run(LEROBOT_WALK[command], tmp_path)
+    assert json.loads((tmp_path / "eval_act_pp" / "report.json").read_text())["summary"]["n_episodes"] == 2
+    assert (tmp_path / "pp_dagger1" / "job.json").exists()
+    serve = LEROBOT_WALK["simfarm serve-policy policy=lerobot:outputs/act_pp port=8765"].format(out=tmp_path).split()
+    server = subprocess.Popen([sys.executable, "-m", "simfarm.cli", *serve], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=_env(tmp_path))
+    try:
+        port = re.search(r"ws://127\.0\.0\.1:(\d+)", server.stdout.readline())
+        assert port
+        _run(f"eval policy=remote:ws://127.0.0.1:{port.group(1)} task=pick_place scene=tabletop obs_mode=state "
+             "episodes=1 max_steps=10 output={out}/eval_served", tmp_path)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    evaluate = _readme_lerobot_command("lerobot-eval")
+    evaluate = [a.replace("outputs/act_pp", str(tmp_path / "act_pp")).replace("outputs/eval_pp", str(tmp_path / "eval_pp"))
+                for a in evaluate if not a.startswith("--eval.n_episodes=")]
+    proc = subprocess.run([str(Path(sys.executable).parent / evaluate[0]), *evaluate[1:], "--eval.n_episodes=1",
+                           "--env.episode_length=10"], capture_output=True, text=True,
+                          env={**_env(tmp_path), "HF_HUB_OFFLINE": "1"}, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((tmp_path / "eval_pp" / "eval_info.json").read_text())["overall"]["n_episodes"] == 1
 
 
 def test_import_simfarm_registers_every_task_without_mujoco():
