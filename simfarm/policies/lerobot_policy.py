@@ -102,13 +102,8 @@ def read_checkpoint_config(path: str, label: str, error: type[Exception] = Polic
 
 def feature_shapes(config: dict[str, Any], group: str) -> dict[str, tuple[str, tuple[int, ...]]]:
     """{key: (type, shape)} of config.json's `input_features` or `output_features`."""
-    out = {}
-    for key, feature in (config.get(group) or {}).items():
-        ftype = feature.get("type") if isinstance(feature, dict) else getattr(feature, "type", "")
-        ftype = getattr(ftype, "value", ftype)
-        shape = feature.get("shape") if isinstance(feature, dict) else getattr(feature, "shape", ())
-        out[key] = (str(ftype), tuple(int(s) for s in shape))
-    return out
+    return {key: (str(feature.get("type", "")), tuple(int(n) for n in feature.get("shape", ())))
+            for key, feature in (config.get(group) or {}).items()}
 
 
 def _space(observation_space: Any, *path: str) -> Any:
@@ -152,8 +147,8 @@ def match_features(config: dict[str, Any], observation_space: Any, action_space:
                 continue
             h, w, c = space.shape
             if shape != (c, h, w):
-                problems.append(f"{key}: the checkpoint expects (C, H, W) {shape}, the env gives {(c, h, w)} "
-                                f"(camera_size=[{shape[1] if len(shape) == 3 else '?'}, {shape[2] if len(shape) == 3 else '?'}])")
+                hint = f" (camera_size=[{shape[1]}, {shape[2]}])" if len(shape) == 3 else ""
+                problems.append(f"{key}: the checkpoint expects (C, H, W) {shape}, the env gives {(c, h, w)}{hint}")
             else:
                 sources[key] = f"images.{camera}"
         elif key == EE_POSE:
@@ -235,6 +230,9 @@ class LeRobotPolicy(Policy):
         self.action_shape = tuple(action_space.shape) if action_space is not None else None
         self.instruction = ""
         self._torch = torch
+        from simfarm.robots import canonical
+
+        self._canonical = canonical
 
     def reset(self, instruction: str = "", seed: int = 0) -> None:
         self.instruction = instruction
@@ -248,9 +246,7 @@ class LeRobotPolicy(Policy):
         batch: dict[str, Any] = {}
         for key, source in self.sources.items():
             if source == "ee_pose":
-                from simfarm.robots import canonical
-
-                value = canonical.ee_pose(self.env.handle, self.env.data)
+                value = self._canonical.ee_pose(self.env.handle, self.env.data)
                 batch[key] = torch.from_numpy(np.asarray(value, np.float32)).unsqueeze(0)
             elif source.startswith("images."):
                 image = np.ascontiguousarray(observation["images"][source[len("images."):]])
