@@ -25,6 +25,7 @@ from simfarm.policies.base import wants_expert_labels
 from simfarm.robots import canonical, make_robot
 from simfarm.robots.mix import episode_robot, is_mix, mix_weights
 from simfarm.seeding import episode_seeds
+from simfarm.tasks.expert import as_labeller
 
 
 def versions() -> dict[str, str]:
@@ -66,7 +67,7 @@ class EpisodeRunner:
         env.final_observation_images = False
         if wants_expert_labels(self.cfg):
             # A second, noiseless expert that only labels: DAgger / DART data from any policy.
-            self._labelers[id(env)] = env.make_expert()
+            self._labelers[id(env)] = as_labeller(env.make_expert())
         return env, self.wrap_policy(policy if policy is not None else make_job_policy(self.cfg, env), env)
 
     def _member(self, robot: str):
@@ -176,6 +177,8 @@ class EpisodeRunner:
                     action = actions[t]
                 action = validate_action(action, env.action_space, getattr(self.policy, "name", type(self.policy).__name__))
                 buf["action"][t] = action
+                if labeler is not None and hasattr(labeler, "executed"):
+                    labeler.executed(action)
                 obs, reward, terminated, truncated, info = env.step(action)
                 if canon:
                     buf["observation.ee_pose"][t] = pose

@@ -224,6 +224,7 @@ class ChainedExpert:
     retreat_steps = 15
     back_m = 0.10
     back_steps = 15
+    follow_state = False  # a labeller (simfarm.tasks.expert.as_labeller): passed on to each step's expert
 
     def __init__(self, env, composite: CompositeTask, noise_std: float = 0.0):
         self.env = env
@@ -240,6 +241,8 @@ class ChainedExpert:
         self._experts = [step.make_expert(_StepEnv(self.env, step)) for step in self.composite.steps]
         for expert in self._experts:
             expert.noise_std = self.noise_std
+            if self.follow_state and hasattr(expert, "follow_state"):
+                expert.follow_state = True
         self._started = -1
         self._retreat, self._retreat_left = None, 0
 
@@ -260,6 +263,13 @@ class ChainedExpert:
             self._retreat = None
         action = self._experts[k].act(observation)
         return action
+
+    def executed(self, action: np.ndarray) -> None:
+        """As a labeller: the driving policy's action reaches the current step's expert."""
+        if 0 <= self._started < len(self._experts) and self._retreat is None:
+            executed = getattr(self._experts[self._started], "executed", None)
+            if executed is not None:
+                executed(action)
 
     def _start_retreat(self, previous) -> None:
         from simfarm.tasks.expert import Waypoint

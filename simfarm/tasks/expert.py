@@ -14,6 +14,8 @@ import numpy as np
 
 GRIPPER_OPEN = -1.0
 GRIPPER_CLOSED = 1.0
+# Fingers closer than this hold nothing between them (the thinnest graspable thing is ~2 cm).
+MIN_HELD_OPENING_M = 0.005
 
 
 def rotvec_to_mat(rotvec: np.ndarray) -> np.ndarray:
@@ -64,6 +66,33 @@ def gripper_yaw(world_R_tcp: np.ndarray) -> float:
     return float(np.arctan2(world_R_tcp[1, 1], world_R_tcp[0, 1]))
 
 
+def robot_geom_mask(model: mujoco.MjModel, handle) -> np.ndarray:
+    mask = np.zeros(model.ngeom, dtype=bool)
+    mask[np.asarray(handle.geom_ids, dtype=int)] = True
+    return mask
+
+
+def touching_robot_bodies(model: mujoco.MjModel, data: mujoco.MjData, body: int, robot_mask: np.ndarray) -> set[int]:
+    """Robot bodies (fingers, palm...) in contact with `body` now."""
+    n = data.ncon
+    if not n:
+        return set()
+    g1, g2 = data.contact.geom1[:n], data.contact.geom2[:n]
+    b1, b2 = model.geom_bodyid[g1], model.geom_bodyid[g2]
+    found = model.geom_bodyid[g2[(b1 == body) & robot_mask[g2]]].tolist()
+    found += model.geom_bodyid[g1[(b2 == body) & robot_mask[g1]]].tolist()
+    return set(found)
+
+
+def held(model: mujoco.MjModel, data: mujoco.MjData, body: int, robot_mask: np.ndarray, opening: float | None = None) -> bool:
+    """Whether the gripper holds `body`: two robot bodies (the two fingers) touch it, and, when
+    the finger `opening` is given, something keeps them apart (closed fingers pushing an object
+    with their outsides hold nothing)."""
+    if opening is not None and opening < MIN_HELD_OPENING_M:
+        return False
+    return len(touching_robot_bodies(model, data, body, robot_mask)) >= 2
+
+
 @dataclass
 class Waypoint:
     """Move the TCP to `pos` with orientation `rot` (3x3), gripper command `grip`; done within tol."""
@@ -88,12 +117,22 @@ class WaypointExpert:
     correction d times, which at these gains overshoots and rings for d >= 2. The latency is
     estimated online: the one under which the commanded pose moved, step after step, by the action
     sent that many steps earlier. With no latency it steers the commanded pose itself.
+
+    As a labeller (`follow_state`, set by the rollout when another policy drives: DAgger, DART),
+    two things change. What was sent is the driving policy's action (`executed`), not this
+    expert's label, so the latency estimate and the predictor follow what really moved the arm.
+    And the stage is derived from the state every step (`resync`), so the label of a state does
+    not depend on the path the driver took to it: a stage machine advanced only by reaching its
+    own waypoints would label a held object "open and go above it" when the learner grasped it
+    its own way, and DAgger would train on labels that contradict the demonstrations. Experts
+    that do not override `resync` keep their stage machine (their labels are path dependent).
     """
 
     name = "scripted"
     pos_gain = 0.6
     rot_gain = 0.6
     max_delay = 3
+    follow_state = False
 
     def __init__(self, env, noise_std: float = 0.0):
         self.env = env
@@ -123,11 +162,27 @@ class WaypointExpert:
     def update_waypoint(self, env, index: int, waypoint: Waypoint) -> Waypoint:
         return waypoint
 
+    def resync(self, env) -> None:
+        """Labelling (`follow_state`): set `stage` (and re-plan) from the state alone; default: keep."""
+
+    def set_stage(self, stage: int) -> None:
+        """Jump to `stage` (from `resync`); the stage's step count restarts only when it changes."""
+        if stage != self.stage:
+            self.stage, self.steps_in_stage, self.hold = stage, 0, 0
+
+    def executed(self, action: np.ndarray) -> None:
+        """As a labeller: the action the driving policy sent this step replaces this expert's own."""
+        if getattr(self, "_sent", None):
+            self._sent.pop()
+            self._record_sent(np.asarray(action, dtype=float))
+
     def act(self, observation: Any) -> np.ndarray:
         env = self.env
         handle = env.handle
         data = env.data
         self._estimate_delay(handle)
+        if self.follow_state:
+            self.resync(env)
         pos, rot = handle.ee_pose(data)
         if self.stage >= len(self.waypoints):
             wp = self.waypoints[-1]
@@ -228,3 +283,10 @@ class WaypointExpert:
 
     def close(self) -> None:
         pass
+
+
+def as_labeller(expert):
+    """`expert` set up to label the states another policy drives (see WaypointExpert)."""
+    if hasattr(expert, "follow_state"):
+        expert.follow_state = True
+    return expert

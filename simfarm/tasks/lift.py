@@ -22,6 +22,8 @@ from simfarm.tasks.expert import (
     Waypoint,
     WaypointExpert,
     gripper_yaw,
+    held,
+    robot_geom_mask,
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
@@ -38,8 +40,6 @@ from simfarm.tasks.refer import footprint_radius, refer_to, unambiguous
 
 # The object is off its surface (a grasp, not a push) once 1 cm up in the hand.
 GRASP_LIFT_M = 0.01
-# Fingers closer than this hold nothing between them (the thinnest graspable thing is ~2 cm).
-MIN_HELD_OPENING_M = 0.005
 
 
 def in_reach(scene: TaskScene, pos, margin_m: float = 0.12, near_margin_m: float = 0.05) -> bool:
@@ -60,33 +60,6 @@ def surface_phrase(scene: TaskScene) -> str:
     """The workspace furniture as a person names it: "the table", "the counter", "the workbench"."""
     piece = next((f for f in scene.spec.furniture if f.name == scene.spec.workspace), None)
     return f"the {piece.kind.replace('_', ' ')}" if piece is not None else "the table"
-
-
-def robot_geom_mask(model: mujoco.MjModel, handle) -> np.ndarray:
-    mask = np.zeros(model.ngeom, dtype=bool)
-    mask[np.asarray(handle.geom_ids, dtype=int)] = True
-    return mask
-
-
-def touching_robot_bodies(model: mujoco.MjModel, data: mujoco.MjData, body: int, robot_mask: np.ndarray) -> set[int]:
-    """Robot bodies (fingers, palm...) in contact with `body` now."""
-    n = data.ncon
-    if not n:
-        return set()
-    g1, g2 = data.contact.geom1[:n], data.contact.geom2[:n]
-    b1, b2 = model.geom_bodyid[g1], model.geom_bodyid[g2]
-    found = model.geom_bodyid[g2[(b1 == body) & robot_mask[g2]]].tolist()
-    found += model.geom_bodyid[g1[(b2 == body) & robot_mask[g1]]].tolist()
-    return set(found)
-
-
-def held(model: mujoco.MjModel, data: mujoco.MjData, body: int, robot_mask: np.ndarray, opening: float | None = None) -> bool:
-    """Whether the gripper holds `body`: two robot bodies (the two fingers) touch it, and, when
-    the finger `opening` is given, something keeps them apart (closed fingers pushing an object
-    with their outsides hold nothing)."""
-    if opening is not None and opening < MIN_HELD_OPENING_M:
-        return False
-    return len(touching_robot_bodies(model, data, body, robot_mask)) >= 2
 
 
 def fingertip_depth(env) -> float:

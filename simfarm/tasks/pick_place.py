@@ -15,6 +15,8 @@ from simfarm.tasks.expert import (
     Waypoint,
     WaypointExpert,
     gripper_yaw,
+    held,
+    robot_geom_mask,
     top_down_rotation,
     wrap_yaw_for_gripper,
 )
@@ -279,6 +281,9 @@ class PickPlaceExpert(WaypointExpert):
         at_obj = np.array([grasp_xy[0], grasp_xy[1], grasp_z])
         above_target = np.array([place_xy[0], place_xy[1], carry_z])
         at_target = np.array([place_xy[0], place_xy[1], release_z])
+        self.mask = robot_geom_mask(env.model, env.handle)
+        self.at_obj, self.at_target, self.hover_z = at_obj, at_target, hover
+        self.planned_xy = obj_pos[:2].copy()
         return [
             Waypoint(above_obj, R, GRIPPER_OPEN, tol_m=0.015),
             # The last centimetres slowly: fingers brushing a ball or a light can knock it away.
@@ -290,3 +295,56 @@ class PickPlaceExpert(WaypointExpert):
             Waypoint(at_target, R, GRIPPER_OPEN, tol_m=0.02, hold_steps=4, max_steps=8),
             Waypoint(at_target + [0, 0, 1.2 * clearance], R, GRIPPER_OPEN, tol_m=0.02, max_steps=1000),
         ]
+
+    def resync(self, env) -> None:
+        """Labelling: keep the stage while the state agrees with it (so the expert's own states get
+        its own actions), else take the state's: held → up, across, down over the target, open;
+        released on the target → retreat; otherwise grasp the object where it lies now."""
+        task: PickPlace = env.task
+        data = env.data
+        tcp, _ = env.handle.ee_pose(data)
+        opening = env.handle.gripper_opening(data)
+        width = grasp_width(task.obj)
+        obj_pos = data.xpos[task.obj_body]
+        in_hand = held(env.model, data, task.obj_body, self.mask, opening)
+        closing = abs(float(data.qvel[env.handle.gripper_dof_adr].sum())) > 0.005  # m/s: fingers still moving
+        placed = (np.linalg.norm(obj_pos[:2] - self.at_target[:2]) < 0.03 and not in_hand) or task.success(data)
+        if not in_hand and not placed and np.linalg.norm(obj_pos[:2] - self.planned_xy) > 0.01:
+            self.waypoints = self.plan(env)  # the object moved: grasp it where it is now
+        at_target = self.at_target
+        column, at_grasp = self._over_grasp(tcp)
+        over_target = np.linalg.norm(tcp[:2] - at_target[:2]) < 0.015
+        lifted = tcp[2] >= self.waypoints[3].pos[2] - self.waypoints[3].tol_m
+        agrees = {
+            0: not in_hand and not placed and not (column and tcp[2] < self.hover_z - self.waypoints[0].tol_m),
+            1: not in_hand and column,
+            2: at_grasp and (in_hand or opening >= 0.5 * width),  # closing on it, not a miss
+            3: in_hand, 4: in_hand, 5: in_hand and over_target,
+            6: over_target and (in_hand or placed), 7: placed,
+        }
+        if agrees.get(self.stage, False):
+            return
+        if in_hand:
+            # The plan made before the grasp stays (one made from a lifted object would raise
+            # every height with it).
+            if closing and at_grasp:
+                stage = 2  # touching, still closing: let the grip settle before lifting
+            elif over_target:
+                stage = 6 if tcp[2] < at_target[2] + 0.01 else 5
+            else:
+                stage = 4 if lifted else 3
+        elif placed:
+            stage = 7 if opening >= 0.9 * width else 6
+        else:
+            self.waypoints = self.plan(env)
+            column, _ = self._over_grasp(tcp)
+            if column and abs(tcp[2] - self.at_obj[2]) < 0.008 and opening >= 0.9 * width:
+                stage = 2  # at the grasp, fingers open: close
+            else:
+                stage = 1 if column else 0
+        self.set_stage(stage)
+
+    def _over_grasp(self, tcp) -> tuple[bool, bool]:
+        """Whether the hand is in the column above the planned grasp, and at the grasp itself."""
+        column = bool(np.linalg.norm(tcp[:2] - self.at_obj[:2]) < 0.012 and tcp[2] < self.hover_z + 0.01)
+        return column, column and abs(tcp[2] - self.at_obj[2]) < 0.02

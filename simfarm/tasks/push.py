@@ -194,11 +194,44 @@ class PushExpert(WaypointExpert):
         self.push_z = task.target[2] + 0.035
         behind = centre - u * (self.radius + 0.05)
         top = obj_pos[2] + task.obj.size[2] / 2
+        self.planned_xy = obj_pos[:2].copy()
         return [
             Waypoint(np.array([*behind, top + 0.08]), R, GRIPPER_CLOSED, tol_m=0.015),
             Waypoint(np.array([*behind, self.push_z]), R, GRIPPER_CLOSED, tol_m=0.01),
             Waypoint(np.array([*task.target[:2], self.push_z]), R, GRIPPER_CLOSED, tol_m=0.005, max_steps=10_000),
         ]
+
+    def resync(self, env) -> None:
+        """Labelling: keep the stage while the state agrees with it (so the expert's own states get
+        its own actions), else take the state's: low behind the object on its line to the target →
+        push; over the spot behind it → lower; otherwise go over there, planned from where the
+        object is now."""
+        task: Push = env.task
+        data = env.data
+        if self.stage < 2 and np.linalg.norm(data.xpos[task.obj_body][:2] - self.planned_xy) > 0.01:
+            self.waypoints = self.plan(env)  # the object moved: behind where it is now
+        tcp, _ = env.handle.ee_pose(data)
+        obj_xy = data.xpos[task.obj_body][:2]
+        centre, radius = self.contact_centre(env, task)
+        u = task.target[:2] - obj_xy
+        u /= max(np.linalg.norm(u), 1e-9)
+        rel = tcp[:2] - centre
+        along = float(rel @ u)
+        lateral = float(np.linalg.norm(rel - along * u))
+        pushing = tcp[2] < self.push_z + 0.015 and -(radius + 0.07) < along < -(radius - 0.01) and lateral < 0.02
+        over, descending = self._over_behind(tcp)
+        off = tcp[2] > self.push_z + 0.03 or lateral > 0.05 or not -(radius + 0.12) < along < 0.0
+        if ((self.stage == 2 and not off) or (self.stage == 1 and (over or pushing))
+                or (self.stage == 0 and not pushing and not descending)):
+            return
+        self.waypoints = self.plan(env)
+        over, _ = self._over_behind(tcp)
+        self.set_stage(2 if pushing else 1 if over else 0)
+
+    def _over_behind(self, tcp) -> tuple[bool, bool]:
+        """Whether the hand is over the spot behind the object, and already below the approach height."""
+        over = bool(np.linalg.norm(tcp[:2] - self.waypoints[1].pos[:2]) < 0.02)
+        return over, over and tcp[2] < self.waypoints[0].pos[2] - self.waypoints[0].tol_m
 
     @staticmethod
     def contact_centre(env, task) -> tuple[np.ndarray, float]:
