@@ -234,7 +234,9 @@ def test_readme_lerobot_loop_works_as_written(tmp_path):
                            "--env.episode_length=10"], capture_output=True, text=True,
                           env={**_env(tmp_path), "HF_HUB_OFFLINE": "1"}, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads((tmp_path / "eval_pp" / "eval_info.json").read_text())["overall"]["n_episodes"] == 1
+    info = json.loads((tmp_path / "eval_pp" / "eval_info.json").read_text())
+    assert info["overall"]["n_episodes"] == 1 and len(info["per_task"][0]["metrics"]["sum_rewards"]) == 1
+    assert info["overall"]["video_paths"] and all(Path(p).is_file() for p in info["overall"]["video_paths"])
 
 
 def test_import_simfarm_registers_every_task_without_mujoco():

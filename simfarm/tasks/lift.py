@@ -217,7 +217,43 @@ class GraspExpert(WaypointExpert):
         self.grasp = self.grasp_plan(env)
         first = self.grasp.waypoints()
         self.check_stage = len(first)
+        self.planned_xy = env.data.xpos[env.task.obj_body][:2].copy()
         return first + self.after_grasp(env, self.grasp)
+
+    def resync(self, env) -> None:
+        """Labelling: keep the stage while the state agrees with it, else take the state's. In the
+        hand while still approaching → on to the after-grasp waypoints; dropped while being carried
+        (a closed-gripper waypoint after the grasp), moved while approached, or approached from
+        elsewhere than the plan's column → grasp it again from where it lies now."""
+        data = env.data
+        tcp, _ = env.handle.ee_pose(data)
+        close = self.check_stage - 1  # the waypoint that closes the fingers
+        g = self.grasp
+        column = np.linalg.norm(tcp[:2] - g.grasp_xy) < 0.012 and tcp[2] < g.hover_z + 0.01
+        if self.in_hand(env):
+            closing = abs(float(data.qvel[env.handle.gripper_dof_adr].sum())) > 0.005  # m/s
+            if self.stage < close and closing and column and abs(tcp[2] - g.grasp_z) < 0.02:
+                self.set_stage(close)  # touching, still closing: a step or two to settle, then up
+                self.hold = max(0, self.waypoints[close].hold_steps - 2)
+            elif self.stage < close:
+                self.set_stage(self.check_stage)
+                self.steps_in_stage = self.check_after_steps + 1  # it is in the hand: no re-grasp check
+            return
+        wp = self.waypoints[min(self.stage, len(self.waypoints) - 1)]
+        if self.stage >= self.check_stage:
+            if wp.grip != GRIPPER_CLOSED:
+                return  # released on purpose (or past it)
+        elif np.linalg.norm(data.xpos[env.task.obj_body][:2] - self.planned_xy) <= 0.01 and (
+                column if self.stage >= close - 1 else not (column and tcp[2] < g.hover_z - 0.015)):
+            return
+        self.waypoints = self.plan(env)
+        g, close = self.grasp, self.check_stage - 1
+        column = np.linalg.norm(tcp[:2] - g.grasp_xy) < 0.012 and tcp[2] < g.hover_z + 0.01
+        opening = env.handle.gripper_opening(data)
+        if column and abs(tcp[2] - g.grasp_z) < 0.008 and opening >= 0.9 * grasp_width(env.task.obj):
+            self.set_stage(close)
+        else:
+            self.set_stage(close - 1 if column else 0)
 
     def grasp_plan(self, env) -> GraspPlan:
         """The grasp of the object as it lies now (subclasses say where it will go)."""

@@ -1,4 +1,5 @@
-"""LeRobot checkpoints in simfarm (`policy=lerobot:PATH`), served, and simfarm envs in `lerobot-eval`.
+"""LeRobot checkpoints in simfarm (`policy=lerobot:PATH`) and served (`lerobot-eval` on simfarm envs:
+tests/test_first_contact.py walks README's command).
 
 The checkpoint is real: `lerobot-train` trains a tiny ACT for a few steps on a simfarm dataset
 written here; an image ACT is built with LeRobot's own classes and saved as lerobot-train does.
@@ -251,18 +252,3 @@ def test_images_reach_the_policy_as_lerobot_eval_gives_them(image_checkpoint):
             LeRobotPolicy(str(image_checkpoint), small.observation_space, small.action_space)
     finally:
         runner.close()
-
-
-def test_lerobot_eval_runs_simfarm_envs_through_its_env_plugin(trained, tmp_path):
-    out = tmp_path / "lerobot_eval"
-    proc = subprocess.run(
-        [str(BIN / "lerobot-eval"), "--env.discover_packages_path=simfarm.lerobot_env", "--env.type=simfarm",
-         "--env.task=PickPlace-v0", "--env.scene=tabletop", "--env.obs_mode=state", "--env.episode_length=12",
-         f"--policy.path={trained / 'checkpoints' / 'last' / 'pretrained_model'}", "--eval.n_episodes=2",
-         "--eval.batch_size=1", f"--output_dir={out}"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "MUJOCO_GL": "egl", "HF_HUB_OFFLINE": "1"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    info = json.loads((out / "eval_info.json").read_text())
-    assert info["overall"]["n_episodes"] == 2
-    assert len(info["per_task"][0]["metrics"]["sum_rewards"]) == 2
-    assert all(Path(p).is_file() for p in info["overall"]["video_paths"])

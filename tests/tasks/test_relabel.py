@@ -42,14 +42,15 @@ def _agreement(task: str, follow: bool, join_at: int, seeds=range(4)) -> tuple[f
     return same / n, grip / n
 
 
-@pytest.mark.parametrize("task, join_at", [("pick_place", 20), ("push", 8)])
+@pytest.mark.parametrize("task, join_at", [("pick_place", 20), ("push", 8), ("lift", 20)])
 def test_a_labeller_joining_late_labels_what_the_driver_does(task, join_at):
     # The driver is the expert itself, so a state-derived label must agree with it. A stage machine
     # that only advances when asked (the labeller is not asked for the first steps) does not.
     # (`join_at`: the driver is grasping, or lowering behind the object.)
     same, grip = _agreement(task, follow=True, join_at=join_at)
-    assert same >= 0.7 and grip >= 0.9, (same, grip)
-    if task == "pick_place":
+    # (The label lifts once the fingers stop closing, 2-3 steps before the driver's timed hold ends.)
+    assert same >= 0.65 and grip >= 0.9, (same, grip)
+    if task != "push":  # (push's stage machine catches up by itself here: see the next test)
         stale, _ = _agreement(task, follow=False, join_at=join_at, seeds=range(2))
         assert stale < 0.3, stale
 
