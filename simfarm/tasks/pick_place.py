@@ -317,7 +317,9 @@ class PickPlaceExpert(WaypointExpert):
         lifted = tcp[2] >= self.waypoints[3].pos[2] - self.waypoints[3].tol_m
         agrees = {
             0: not in_hand and not placed and not (column and tcp[2] < self.hover_z - self.waypoints[0].tol_m),
-            1: not in_hand and column,
+            # (wider than the band that enters it: a learner hovering at its edge would otherwise
+            # be told "up" and "down" on alternate steps)
+            1: not in_hand and np.linalg.norm(tcp[:2] - self.at_obj[:2]) < 0.025 and tcp[2] < self.hover_z + 0.01,
             2: at_grasp and (in_hand or opening >= 0.5 * width),  # closing on it, not a miss
             3: in_hand, 4: in_hand, 5: in_hand and over_target,
             6: over_target and (in_hand or placed), 7: placed,

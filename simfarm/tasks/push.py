@@ -219,19 +219,22 @@ class PushExpert(WaypointExpert):
         along = float(rel @ u)
         lateral = float(np.linalg.norm(rel - along * u))
         pushing = tcp[2] < self.push_z + 0.015 and -(radius + 0.07) < along < -(radius - 0.01) and lateral < 0.02
-        over, descending = self._over_behind(tcp)
+        # The bands a stage keeps are wider than the ones that enter it: a learner hovering at a
+        # boundary would otherwise get "go up" and "go down" on alternate steps.
         off = tcp[2] > self.push_z + 0.03 or lateral > 0.05 or not -(radius + 0.12) < along < 0.0
-        if ((self.stage == 2 and not off) or (self.stage == 1 and (over or pushing))
-                or (self.stage == 0 and not pushing and not descending)):
+        if ((self.stage == 2 and not off) or (self.stage == 1 and (self._behind_by(tcp) < 0.04 or pushing))
+                or (self.stage == 0 and not pushing and not self._descending(tcp, 0.03))):
             return
         self.waypoints = self.plan(env)
-        over, _ = self._over_behind(tcp)
-        self.set_stage(2 if pushing else 1 if over else 0)
+        self.set_stage(2 if pushing else 1 if self._behind_by(tcp) < 0.02 or self._descending(tcp, 0.03) else 0)
 
-    def _over_behind(self, tcp) -> tuple[bool, bool]:
-        """Whether the hand is over the spot behind the object, and already below the approach height."""
-        over = bool(np.linalg.norm(tcp[:2] - self.waypoints[1].pos[:2]) < 0.02)
-        return over, over and tcp[2] < self.waypoints[0].pos[2] - self.waypoints[0].tol_m
+    def _behind_by(self, tcp) -> float:
+        """How far (horizontally) the hand is from the spot behind the object."""
+        return float(np.linalg.norm(tcp[:2] - self.waypoints[1].pos[:2]))
+
+    def _descending(self, tcp, within_m: float) -> bool:
+        """Near the column over the spot behind the object and already below the approach height."""
+        return self._behind_by(tcp) < within_m and tcp[2] < self.waypoints[0].pos[2] - self.waypoints[0].tol_m
 
     @staticmethod
     def contact_centre(env, task) -> tuple[np.ndarray, float]:
