@@ -121,8 +121,8 @@ class WaypointExpert:
     As a labeller (`follow_state`, set by the rollout when another policy drives: DAgger, DART),
     two things change. What was sent is the driving policy's action (`executed`), not this
     expert's label, so the latency estimate and the predictor follow what really moved the arm.
-    And the stage is derived from the state every step (`resync`), so the label of a state does
-    not depend on the path the driver took to it: a stage machine advanced only by reaching its
+    And the stage is checked against the state every step and taken from it where they disagree
+    (`resync`), so a state's label does not hang on the path the driver took to it: a stage machine advanced only by reaching its
     own waypoints would label a held object "open and go above it" when the learner grasped it
     its own way, and DAgger would train on labels that contradict the demonstrations. Experts
     that do not override `resync` keep their stage machine (their labels are path dependent).
@@ -163,7 +163,8 @@ class WaypointExpert:
         return waypoint
 
     def resync(self, env) -> None:
-        """Labelling (`follow_state`): set `stage` (and re-plan) from the state alone; default: keep."""
+        """Labelling (`follow_state`): where the state disagrees with `stage`, set it (and re-plan) from
+        the state; default: keep the stage machine's."""
 
     def set_stage(self, stage: int) -> None:
         """Jump to `stage` (from `resync`); the stage's step count restarts only when it changes."""
