@@ -13,17 +13,20 @@ simfarm[lerobot]).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from simfarm.envs import EnvConfig, SimfarmEnv
-from simfarm.policies import make_policy
+from simfarm.errors import SimfarmError, TaskError
+from simfarm.policies import check_policy, make_policy
+from simfarm.tasks import task_names
 from simfarm.tasks.expert import as_labeller
 
 
 def run(policy_spec: str, task: str, takeover: int, episodes: int) -> tuple[int, int, float]:
     """(successes of the learner alone by step `takeover`, successes at the end, wall seconds)."""
     env = SimfarmEnv(EnvConfig(task=task, scene="tabletop", obs_mode="state", randomization="light", split="test"))
-    policy = make_policy(policy_spec, env.observation_space, env.action_space)
+    policy = make_policy(policy_spec, env.observation_space, env.action_space, env=env)
     alone = total = 0
     t0 = time.perf_counter()
     try:
@@ -49,13 +52,32 @@ def run(policy_spec: str, task: str, takeover: int, episodes: int) -> tuple[int,
     return alone, total, time.perf_counter() - t0
 
 
+def count(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text}")
+        return value
+    return parse
+
+
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="label_takeover", description=__doc__.split("\n")[0])
     p.add_argument("--policy", required=True, help="a policy spec, e.g. lerobot:RUN_DIR")
     p.add_argument("--task", default="push")
-    p.add_argument("--takeover", nargs="+", type=int, default=[20, 40])
-    p.add_argument("--episodes", type=int, default=20)
+    p.add_argument("--takeover", nargs="+", type=count(0), default=[20, 40])
+    p.add_argument("--episodes", type=count(1), default=20)
     args = p.parse_args()
+    try:
+        check_policy(args.policy)
+        if args.task not in task_names():
+            raise TaskError(f"--task: unknown task {args.task!r}; accepted: {', '.join(task_names())}")
+        table(args)
+    except SimfarmError as exc:
+        sys.exit(f"label_takeover: error: {exc}")
+
+
+def table(args: argparse.Namespace) -> None:
     print("| task | takeover at step | learner alone by then | after the labels take over | wall |")
     print("|---|---|---|---|---|")
     for k in args.takeover:
