@@ -93,6 +93,16 @@ def held(model: mujoco.MjModel, data: mujoco.MjData, body: int, robot_mask: np.n
     return len(touching_robot_bodies(model, data, body, robot_mask)) >= 2
 
 
+def fingers_moving(handle, data: mujoco.MjData, speed_m_s: float = 0.005) -> bool:
+    """Whether the fingers are still opening or closing (a grip that has not settled)."""
+    return abs(float(data.qvel[handle.gripper_dof_adr].sum())) > speed_m_s
+
+
+def over_column(tcp: np.ndarray, xy: np.ndarray, top_z: float, radius_m: float = 0.012) -> bool:
+    """Whether the TCP is in the vertical column of `radius_m` around `xy`, no higher than `top_z` + 1 cm."""
+    return bool(np.linalg.norm(tcp[:2] - xy) < radius_m and tcp[2] < top_z + 0.01)
+
+
 @dataclass
 class Waypoint:
     """Move the TCP to `pos` with orientation `rot` (3x3), gripper command `grip`; done within tol."""

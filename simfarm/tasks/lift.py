@@ -21,8 +21,10 @@ from simfarm.tasks.expert import (
     GRIPPER_OPEN,
     Waypoint,
     WaypointExpert,
+    fingers_moving,
     gripper_yaw,
     held,
+    over_column,
     robot_geom_mask,
     top_down_rotation,
     wrap_yaw_for_gripper,
@@ -229,10 +231,9 @@ class GraspExpert(WaypointExpert):
         tcp, _ = env.handle.ee_pose(data)
         close = self.check_stage - 1  # the waypoint that closes the fingers
         g = self.grasp
-        column = np.linalg.norm(tcp[:2] - g.grasp_xy) < 0.012 and tcp[2] < g.hover_z + 0.01
+        column = over_column(tcp, g.grasp_xy, g.hover_z)
         if self.in_hand(env):
-            closing = abs(float(data.qvel[env.handle.gripper_dof_adr].sum())) > 0.005  # m/s
-            if self.stage < close and closing and column and abs(tcp[2] - g.grasp_z) < 0.02:
+            if self.stage < close and fingers_moving(env.handle, data) and column and abs(tcp[2] - g.grasp_z) < 0.02:
                 self.set_stage(close)  # touching, still closing: a step or two to settle, then up
                 self.hold = max(0, self.waypoints[close].hold_steps - 2)
             elif self.stage < close:
@@ -248,7 +249,7 @@ class GraspExpert(WaypointExpert):
             return
         self.waypoints = self.plan(env)
         g, close = self.grasp, self.check_stage - 1
-        column = np.linalg.norm(tcp[:2] - g.grasp_xy) < 0.012 and tcp[2] < g.hover_z + 0.01
+        column = over_column(tcp, g.grasp_xy, g.hover_z)
         opening = env.handle.gripper_opening(data)
         if column and abs(tcp[2] - g.grasp_z) < 0.008 and opening >= 0.9 * grasp_width(env.task.obj):
             self.set_stage(close)

@@ -14,8 +14,10 @@ from simfarm.tasks.expert import (
     GRIPPER_OPEN,
     Waypoint,
     WaypointExpert,
+    fingers_moving,
     gripper_yaw,
     held,
+    over_column,
     robot_geom_mask,
     top_down_rotation,
     wrap_yaw_for_gripper,
@@ -307,7 +309,7 @@ class PickPlaceExpert(WaypointExpert):
         width = grasp_width(task.obj)
         obj_pos = data.xpos[task.obj_body]
         in_hand = held(env.model, data, task.obj_body, self.mask, opening)
-        closing = abs(float(data.qvel[env.handle.gripper_dof_adr].sum())) > 0.005  # m/s: fingers still moving
+        closing = fingers_moving(env.handle, data)
         placed = (np.linalg.norm(obj_pos[:2] - self.at_target[:2]) < 0.03 and not in_hand) or task.success(data)
         if not in_hand and not placed and np.linalg.norm(obj_pos[:2] - self.planned_xy) > 0.01:
             self.waypoints = self.plan(env)  # the object moved: grasp it where it is now
@@ -319,7 +321,7 @@ class PickPlaceExpert(WaypointExpert):
             0: not in_hand and not placed and not (column and tcp[2] < self.hover_z - self.waypoints[0].tol_m),
             # (wider than the band that enters it: a learner hovering at its edge would otherwise
             # be told "up" and "down" on alternate steps)
-            1: not in_hand and np.linalg.norm(tcp[:2] - self.at_obj[:2]) < 0.025 and tcp[2] < self.hover_z + 0.01,
+            1: not in_hand and over_column(tcp, self.at_obj[:2], self.hover_z, radius_m=0.025),
             2: at_grasp and (in_hand or opening >= 0.5 * width),  # closing on it, not a miss
             3: in_hand, 4: in_hand, 5: in_hand and over_target,
             6: over_target and (in_hand or placed), 7: placed,
@@ -348,5 +350,5 @@ class PickPlaceExpert(WaypointExpert):
 
     def _over_grasp(self, tcp) -> tuple[bool, bool]:
         """Whether the hand is in the column above the planned grasp, and at the grasp itself."""
-        column = bool(np.linalg.norm(tcp[:2] - self.at_obj[:2]) < 0.012 and tcp[2] < self.hover_z + 0.01)
+        column = over_column(tcp, self.at_obj[:2], self.hover_z)
         return column, column and abs(tcp[2] - self.at_obj[2]) < 0.02
