@@ -16,7 +16,9 @@ Every stage goes through the commands a user runs, so the benchmark is also the 
    room programs.
 5. DAgger (--dagger K): from the weakest policy, K times: `simfarm generate policy=lerobot:RUN
    relabel=expert` (the policy drives, the expert labels), train on demos + relabelled episodes (LeRobot's
-   `aggregate_datasets`, the expert's labels as `action`), evaluate.
+   `aggregate_datasets`, the expert's labels as `action`), evaluate. With --takeover P the rollouts are
+   `takeover.patience=P`: once the policy strays from the expert for P steps, the expert drives to the end
+   (HG-DAgger-style intervention: the learner's mistake, then the expert's recovery from it).
 
 Stages are cached under --out: a rerun (or a larger --demos) skips what exists. Prints markdown tables
 and writes results.json. Needs the extra: pip install 'simfarm[lerobot]'.
@@ -137,6 +139,15 @@ def aggregate(parts: list[Path], dst: Path) -> Path:
     return dst
 
 
+def takeover_share(dataset: Path) -> dict:
+    """How the rollouts went: episodes the expert took over, and the share of frames it drove."""
+    rows = pq.read_table(dataset / "meta" / "simfarm" / "episodes.parquet", columns=["length", "metadata"]).to_pylist()
+    steps = [json.loads(r["metadata"]).get("takeover_step") for r in rows]
+    taken = [(k, r["length"]) for k, r in zip(steps, rows, strict=True) if k is not None]
+    return {"taken_over": f"{len(taken)}/{len(rows)}",
+            "expert_frames": round(sum(n - k for k, n in taken) / max(sum(r["length"] for r in rows), 1), 3)}
+
+
 def cell(r: dict) -> str:
     return f"{100 * r['rate']:.0f}% [{100 * r['lo']:.0f}-{100 * r['hi']:.0f}]"
 
@@ -166,6 +177,9 @@ def main() -> None:
     p.add_argument("--programs", nargs="+", default=["kitchen", "living_room"],
                    help="other room programs the largest state policy is evaluated in")
     p.add_argument("--dagger", type=int, default=2, help="DAgger iterations from the weakest state policy (0: none)")
+    p.add_argument("--takeover", type=int, default=0, metavar="PATIENCE",
+                   help="DAgger rollouts with expert takeover after PATIENCE straying steps (0: plain DAgger)")
+    p.add_argument("--takeover-tolerance", type=float, default=0.25)
     args = p.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -217,23 +231,26 @@ def main() -> None:
                     f"workers={args.workers}", "relabel=expert", "writer.language_columns=false",
                     *obs_args(image), f"output={base}", "overwrite=true", log=base.with_suffix(".log"))
         parts = [base]
+        variant = f"_takeover{args.takeover}_{args.takeover_tolerance:g}" if args.takeover else ""
+        takeover = ([f"takeover.patience={args.takeover}", f"takeover.tolerance={args.takeover_tolerance}"]
+                    if args.takeover else [])
         for k in range(1, args.dagger + 1):
-            rollouts = out / task / kind / f"dagger_{k}_rollouts"
+            rollouts = out / task / kind / f"dagger{variant}_{k}_rollouts"
             if not (rollouts / "meta" / "info.json").is_file():
-                simfarm("generate", f"policy=lerobot:{run}", "relabel=expert", f"task={task}",
+                simfarm("generate", f"policy=lerobot:{run}", "relabel=expert", *takeover, f"task={task}",
                         "scene=tabletop", "randomization=light", f"episodes={n}", f"seed={1000 * k}",
                         f"workers={args.workers}", "writer.language_columns=false", *obs_args(image),
                         f"output={rollouts}", "overwrite=true", log=rollouts.with_suffix(".log"))
-            parts.append(expert_labels_as_actions(rollouts, out / task / kind / f"dagger_{k}_labelled"))
-            data_k = aggregate(parts, out / task / kind / f"dagger_{k}_data")
+            parts.append(expert_labels_as_actions(rollouts, out / task / kind / f"dagger{variant}_{k}_labelled"))
+            data_k = aggregate(parts, out / task / kind / f"dagger{variant}_{k}_data")
             before = r
-            run = out / task / kind / f"dagger_{k}_act"
+            run = out / task / kind / f"dagger{variant}_{k}_act"
             wall = train(data_k, run, None, args, image)
-            r = evaluate(out / task / kind / f"eval_dagger_{k}", f"lerobot:{run}", task, args, image)
-            results["rows"].append({"task": task, "kind": kind, "policy": f"act+dagger{k}", "demos": n,
-                                    "train_s": wall, "before": before, **r})
-            print(f"| {task} | DAgger {k} from ACT {n} | {cell(before)} -> {cell(r)} | {wall / 60:.1f} min |",
-                  flush=True)
+            r = evaluate(out / task / kind / f"eval_dagger{variant}_{k}", f"lerobot:{run}", task, args, image)
+            results["rows"].append({"task": task, "kind": kind, "policy": f"act+dagger{variant}{k}", "demos": n,
+                                    "train_s": wall, "before": before, **takeover_share(rollouts), **r})
+            print(f"| {task} | DAgger{variant} {k} from ACT {n} | {cell(before)} -> {cell(r)} | {wall / 60:.1f} min |"
+                  f" {takeover_share(rollouts)} |", flush=True)
     (out / "results.json").write_text(json.dumps(results, indent=1))
 
 

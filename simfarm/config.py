@@ -87,8 +87,9 @@ def _as_config_error(exc: Exception, config_name: str) -> ConfigError:
     if override:
         key = override.group(1)
         group, _, sub = key.partition(".")
-        if sub and group in GROUPS:
-            return ConfigError(_unknown(key, sub, _group_keys(config_name, group), what="key"))
+        keys = _group_keys(config_name, group) if sub else []
+        if keys:  # a group's or another mapping's own key (writer.fps, takeover.after)
+            return ConfigError(_unknown(key, sub, keys, what="key"))
         return ConfigError(_unknown(key, key, accepted_keys(config_name), what="key"))
     lines = [line.strip() for line in msg.splitlines() if line.strip()]
     return ConfigError(" ".join(lines[:2]) if lines else type(exc).__name__)
@@ -188,6 +189,9 @@ def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:
 def config_hash(cfg: DictConfig | dict) -> str:
     """sha256 of the canonical JSON of everything that determines the episodes' content."""
     data = {k: v for k, v in to_dict(cfg).items() if k not in NON_CONTENT_KEYS}
+    if not (data.get("takeover") or {}).get("patience"):
+        # Off, the intervention changes no episode: jobs written before the key keep their hash.
+        data.pop("takeover", None)
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -22,6 +22,7 @@ from simfarm.episode import Episode
 from simfarm.errors import EpisodeError, PolicyError, SimfarmError
 from simfarm.policies import validate_action
 from simfarm.policies.base import wants_expert_labels
+from simfarm.policies.wrappers import TakeoverGate
 from simfarm.robots import canonical, make_robot
 from simfarm.robots.mix import episode_robot, is_mix, mix_weights
 from simfarm.seeding import episode_seeds
@@ -43,6 +44,7 @@ class EpisodeRunner:
         self.mix = mix_weights(cfg["robot"]) if is_mix(cfg.get("robot")) else None
         self._members: dict[str, tuple[SimfarmEnv, Any]] = {}
         self._labelers: dict[int, Any] = {}  # id(env) -> the expert that labels its episodes
+        self._takeovers: dict[int, TakeoverGate] = {}  # id(env) -> when that expert takes the controls
         if self.mix is None:
             env = env if env is not None else SimfarmEnv(EnvConfig.from_job(cfg))
             self.env, self.policy = self._adopt(env, policy)
@@ -68,6 +70,9 @@ class EpisodeRunner:
         if wants_expert_labels(self.cfg):
             # A second, noiseless expert that only labels: DAgger / DART data from any policy.
             self._labelers[id(env)] = as_labeller(env.make_expert())
+            gate = TakeoverGate.from_job(self.cfg, env.action_space)
+            if gate is not None:
+                self._takeovers[id(env)] = gate
         return env, self.wrap_policy(policy if policy is not None else make_job_policy(self.cfg, env), env)
 
     def _member(self, robot: str):
@@ -118,6 +123,8 @@ class EpisodeRunner:
         labeler = self._labelers.get(id(env)) if actions is None else None
         if labeler is not None:
             buf["action.expert"] = self._buffer("action_expert", (T, n_act), np.float32)
+        gate = self._takeovers.get(id(env)) if labeler is not None else None
+        takeover_step = None
         # The cross-embodiment view (simfarm.robots.canonical) of every robot with an arm.
         canon = env.robot.has_arm
         arms = tuple(getattr(env.robot, "arms", ("arm",)))
@@ -149,6 +156,8 @@ class EpisodeRunner:
                 self.annotator.start(env)
             if labeler is not None:
                 labeler.reset(env.task.instruction, seeds.policy_seed())
+            if gate is not None:
+                gate.reset()
             while t < T:
                 if not subtask_starts or subtask_starts[-1][0] != env.subtask_index:
                     subtask_starts.append((env.subtask_index, t))
@@ -169,13 +178,18 @@ class EpisodeRunner:
                     self.annotator.observe(env, t)
                 if labeler is not None:
                     buf["action.expert"][t] = labeler.act(obs)
-                if actions is None:
+                if actions is not None:
+                    action = actions[t]
+                elif takeover_step is not None:
+                    action = buf["action.expert"][t]
+                else:
                     ta = time.perf_counter()
                     action = self.policy.act(obs)
                     act_time_s += time.perf_counter() - ta
-                else:
-                    action = actions[t]
                 action = validate_action(action, env.action_space, getattr(self.policy, "name", type(self.policy).__name__))
+                if gate is not None and takeover_step is None and gate.strayed(action, buf["action.expert"][t]):
+                    takeover_step = t
+                    action = buf["action.expert"][t].copy()
                 buf["action"][t] = action
                 if labeler is not None and hasattr(labeler, "executed"):
                     labeler.executed(action)
@@ -237,6 +251,7 @@ class EpisodeRunner:
             "env": env_record(env),
             "policy": getattr(self.policy, "current_component", None) or getattr(self.policy, "name", "unknown"),
             "act_time_s": act_time_s,
+            **({"takeover_step": takeover_step} if gate is not None else {}),
             "versions": versions(),
             "wall_time_s": time.perf_counter() - t0,
             "names": names,

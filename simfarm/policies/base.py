@@ -470,6 +470,10 @@ def validate_config(job: dict[str, Any]) -> None:
         from simfarm.checks import one_of
 
         one_of("relabel", job["relabel"], RELABEL_MODES)
+    from simfarm.policies.wrappers import check_takeover
+
+    if check_takeover(job.get("takeover"))["patience"] and job.get("relabel") == "none":
+        raise ConfigError("takeover: the expert takes over from its labels, so it needs relabel=expert or auto, got relabel=none")
 
 
 # `relabel`: auto labels every step with the task's expert action for the same state whenever the
@@ -483,7 +487,7 @@ def wants_expert_labels(job: dict[str, Any]) -> bool:
     mode = job.get("relabel", "auto")
     if mode == "none":
         return False
-    if mode == "expert":
+    if mode == "expert" or (job.get("takeover") or {}).get("patience"):
         return True
     policy = job.get("policy") or {"spec": "scripted"}
     if isinstance(policy, str):

@@ -230,3 +230,60 @@ class LatencyPolicy(PolicyWrapper):
             self._held = np.zeros_like(action, dtype=np.float32)
         return self._held
 
+
+
+# `takeover`: the job's default leaves the policy in control for every step.
+TAKEOVER_OFF = {"patience": 0, "tolerance": 0.25}
+
+
+class TakeoverGate:
+    """Expert intervention (HG-DAgger style): when the policy strays, the expert drives to the end.
+
+    Each step compares the policy's action with the expert's label for the same state; their
+    distance is the largest per-component |action - label| as a fraction of that component's range
+    in the action Box (unbounded components are left out). Once it exceeds `tolerance` on
+    `patience` consecutive steps, `strayed` says so and the rollout executes the labels from that
+    step on, so the episode records the learner's own states up to the mistake and then the
+    expert's coherent recovery from it: the data a chunked policy needs to learn to recover, where
+    plain DAgger records only per-state labels along the learner's (often stuck) path.
+    """
+
+    def __init__(self, patience: int, tolerance: float, action_space: gym.spaces.Box):
+        self.patience = int(patience)
+        self.tolerance = float(tolerance)
+        span = np.asarray(action_space.high, np.float64) - np.asarray(action_space.low, np.float64)
+        self.scale = np.where(np.isfinite(span) & (span > 0), 1.0 / np.where(span > 0, span, 1.0), 0.0)
+        self.run = 0
+
+    @classmethod
+    def from_job(cls, job: dict[str, Any], action_space: gym.spaces.Box) -> TakeoverGate | None:
+        """The job's gate, or None when `takeover.patience` is 0 (the default)."""
+        cfg = check_takeover(job.get("takeover"))
+        return cls(cfg["patience"], cfg["tolerance"], action_space) if cfg["patience"] else None
+
+    def reset(self) -> None:
+        self.run = 0
+
+    def distance(self, action: np.ndarray, label: np.ndarray) -> float:
+        return float(np.max(np.abs(np.asarray(action, np.float64) - label) * self.scale))
+
+    def strayed(self, action: np.ndarray, label: np.ndarray) -> bool:
+        self.run = self.run + 1 if self.distance(action, label) > self.tolerance else 0
+        return self.run >= self.patience
+
+
+def check_takeover(value: Any) -> dict[str, Any]:
+    """The `takeover` group with its defaults filled in; one line naming the key if it is wrong."""
+    from simfarm.checks import integer, known_options, number
+
+    if value is None:
+        return dict(TAKEOVER_OFF)
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"takeover must be a mapping {{patience: N, tolerance: X}} (e.g. takeover.patience=3), got {value!r}"
+        )
+    known_options("takeover", "key", value, TAKEOVER_OFF)
+    cfg = {**TAKEOVER_OFF, **value}
+    cfg["patience"] = integer("takeover.patience", cfg["patience"], 0)
+    cfg["tolerance"] = number("takeover.tolerance", cfg["tolerance"], 0.0, 1.0)
+    return cfg

@@ -60,3 +60,37 @@ def test_relabel_takes_auto_expert_or_none():
     assert not wants_expert_labels({"policy": {"spec": "random"}, "relabel": "none"})
     with pytest.raises(ConfigError, match="relabel"):
         C.validate(C.compose("generate", ["relabel=dagger"]))
+
+
+def test_takeover_hands_the_controls_to_the_expert_once_the_policy_strays():
+    # A random policy strays from the first step: after `patience` steps the expert drives.
+    _, episodes = run(["policy=random", "takeover.patience=3", "max_steps=150"], n=3)
+    for ep in episodes:
+        k = ep.metadata["takeover_step"]
+        executed, labels = ep.steps["action"], ep.steps["action.expert"]
+        assert k == 2, k  # the third straying step is the expert's
+        assert not np.allclose(executed[:k], labels[:k])  # the random policy's own actions
+        np.testing.assert_array_equal(executed[k:], labels[k:])  # then the expert's, exactly
+    # Two steps of random motion are something the expert recovers from.
+    assert sum(ep.metadata["success"] for ep in episodes) >= 2
+    _, (plain,) = run(["policy=random"])
+    assert "takeover_step" not in plain.metadata
+
+
+def test_takeover_waits_while_the_policy_agrees_with_the_expert():
+    # DART noise well inside the tolerance never strays; the same noise with a tiny tolerance does.
+    _, (close,) = run(["policy.action_noise_std=0.001", "takeover.patience=2"])
+    assert close.metadata["takeover_step"] is None
+    _, (strict,) = run(["policy.action_noise_std=0.001", "takeover.patience=2", "takeover.tolerance=0.0001"])
+    assert strict.metadata["takeover_step"] == 1
+
+
+def test_takeover_mistakes_are_one_line_and_off_keeps_the_config_hash():
+    for bad, key in ((["takeover.patience=-1"], "takeover.patience"), (["takeover.tolerance=2"], "takeover.tolerance"),
+                     (["takeover.patience=2", "relabel=none"], "takeover"), (["+takeover.after=3"], "takeover")):
+        with pytest.raises(ConfigError, match=key):
+            C.validate(C.compose("generate", ["policy=random", *bad]))
+    base = C.to_dict(C.compose("generate", []))
+    assert C.config_hash(base) == C.config_hash({k: v for k, v in base.items() if k != "takeover"})
+    assert C.config_hash(C.compose("generate", ["takeover.patience=3"])) != C.config_hash(base)
+    assert wants_expert_labels({"policy": {"spec": "scripted"}, "takeover": {"patience": 3}})
