@@ -52,6 +52,11 @@ def sh(argv: list[str], log: Path) -> float:
     return time.perf_counter() - t0
 
 
+def log_of(path: Path) -> Path:
+    """The log beside a stage's folder (not with_suffix: a variant's name holds dots, e.g. 0.25)."""
+    return path.parent / f"{path.name}.log"
+
+
 def simfarm(*args: str, log: Path) -> float:
     return sh([str(BIN / "simfarm"), *args], log)
 
@@ -86,7 +91,7 @@ def train(dataset: Path, run: Path, episodes: int | None, args: argparse.Namespa
     wall = sh([sys.executable, "-m", "lerobot.scripts.lerobot_train", "--dataset.repo_id=local/simfarm",
                f"--dataset.root={dataset}", *subset, *policy, f"--steps={args.steps}", f"--batch_size={args.batch}",
                f"--save_freq={args.steps}", "--log_freq=500", "--eval_freq=0", "--num_workers=0",
-               "--wandb.enable=false", f"--output_dir={run}", "--seed=0"], run.with_suffix(".log"))
+               "--wandb.enable=false", f"--output_dir={run}", "--seed=0"], log_of(run))
     (run / "train_time.json").write_text(json.dumps({"wall_s": wall}))
     return wall
 
@@ -98,7 +103,7 @@ def evaluate(out: Path, policy: str, task: str, args: argparse.Namespace, image:
         out.parent.mkdir(parents=True, exist_ok=True)
         wall = simfarm("eval", f"policy={policy}", f"task={task}", "scene=tabletop", "randomization=light",
                        f"episodes={args.eval_episodes}", f"workers={args.workers}", *obs_args(image), *extra,
-                       f"output={out}", "overwrite=true", log=out.with_suffix(".log"))
+                       f"output={out}", "overwrite=true", log=log_of(out))
         data = json.loads(report.read_text())
         data["wall_s"] = wall
         report.write_text(json.dumps(data))
@@ -229,7 +234,7 @@ def main() -> None:
         if not (base / "meta" / "info.json").is_file():
             simfarm("generate", f"task={task}", "scene=tabletop", "randomization=light", f"episodes={n}",
                     f"workers={args.workers}", "relabel=expert", "writer.language_columns=false",
-                    *obs_args(image), f"output={base}", "overwrite=true", log=base.with_suffix(".log"))
+                    *obs_args(image), f"output={base}", "overwrite=true", log=log_of(base))
         parts = [base]
         variant = f"_takeover{args.takeover}_{args.takeover_tolerance:g}" if args.takeover else ""
         takeover = ([f"takeover.patience={args.takeover}", f"takeover.tolerance={args.takeover_tolerance}"]
@@ -240,7 +245,7 @@ def main() -> None:
                 simfarm("generate", f"policy=lerobot:{run}", "relabel=expert", *takeover, f"task={task}",
                         "scene=tabletop", "randomization=light", f"episodes={n}", f"seed={1000 * k}",
                         f"workers={args.workers}", "writer.language_columns=false", *obs_args(image),
-                        f"output={rollouts}", "overwrite=true", log=rollouts.with_suffix(".log"))
+                        f"output={rollouts}", "overwrite=true", log=log_of(rollouts))
             parts.append(expert_labels_as_actions(rollouts, out / task / kind / f"dagger{variant}_{k}_labelled"))
             data_k = aggregate(parts, out / task / kind / f"dagger{variant}_{k}_data")
             before = r

@@ -18,7 +18,9 @@ Needs the extra: `pip install 'simfarm[lerobot]'`.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -27,8 +29,35 @@ from lerobot.configs.types import FeatureType, PolicyFeature
 from lerobot.envs.configs import EnvConfig
 
 from simfarm.envs import env_ids
+from simfarm.errors import SimfarmError
 
 NAMESPACE = "simfarm_lerobot"
+
+
+class EnvOptionError(ValueError):
+    """A `--env.*` option LeRobot passed that simfarm refuses (one line, naming the option)."""
+
+
+def _one_line_errors(previous):
+    """sys.excepthook: LeRobot's parser wraps a refused option in its own ParsingError; print the
+    option's one line (`lerobot-eval: error: env.task: ...`) instead of the traceback."""
+
+    def hook(exc_type, exc, tb):
+        cause, seen = exc, set()
+        while cause is not None and id(cause) not in seen:
+            if isinstance(cause, EnvOptionError):
+                print(f"{Path(sys.argv[0]).name or 'lerobot'}: error: {cause}", file=sys.stderr)
+                return
+            seen.add(id(cause))
+            cause = cause.__cause__ or cause.__context__
+        previous(exc_type, exc, tb)
+
+    hook.simfarm = True
+    return hook
+
+
+if not getattr(sys.excepthook, "simfarm", False):
+    sys.excepthook = _one_line_errors(sys.excepthook)
 ENTRY_POINT = "simfarm.lerobot_env:make_lerobot_env"
 
 
@@ -123,9 +152,12 @@ class SimfarmEnv(EnvConfig):
     def __post_init__(self) -> None:
         if self.gym_id not in gym.registry:
             accepted = sorted(k.split("/", 1)[1] for k in gym.registry if k.startswith(f"{NAMESPACE}/"))
-            raise ValueError(f"env.task: unknown simfarm task {self.task!r}; accepted: {accepted}")
+            raise EnvOptionError(f"env.task: unknown simfarm task {self.task!r}; accepted: {', '.join(accepted)}")
         # The features LeRobot builds a policy's action output from: read off the env's spaces.
-        env = gym.make(self.gym_id, **self.gym_kwargs)
+        try:
+            env = gym.make(self.gym_id, **self.gym_kwargs)
+        except (SimfarmError, ValueError) as exc:  # simfarm's own one line (robot, scene, obs_mode, ...)
+            raise EnvOptionError(f"env: {exc}") from exc
         try:
             if int(env.unwrapped.config.control_hz) != int(self.fps):
                 self.fps = int(env.unwrapped.config.control_hz)

@@ -252,3 +252,20 @@ def test_images_reach_the_policy_as_lerobot_eval_gives_them(image_checkpoint):
             LeRobotPolicy(str(image_checkpoint), small.observation_space, small.action_space)
     finally:
         runner.close()
+
+
+def test_lerobot_eval_refuses_a_wrong_env_option_in_one_line(trained, tmp_path):
+    from simfarm.lerobot_env import EnvOptionError, SimfarmEnv
+
+    with pytest.raises(EnvOptionError, match="env: scene: unknown room program 'moon'"):
+        SimfarmEnv(task="PickPlace-v0", scene="moon")
+    proc = subprocess.run([str(BIN / "lerobot-eval"), "--env.discover_packages_path=simfarm.lerobot_env",
+                           "--env.type=simfarm", "--env.task=PickPlce-v0",
+                           f"--policy.path={trained / 'checkpoints' / 'last' / 'pretrained_model'}",
+                           "--eval.n_episodes=1", "--eval.batch_size=1", f"--output_dir={tmp_path / 'eval'}"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "MUJOCO_GL": "egl", "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    line = proc.stderr.strip().splitlines()[-1]
+    assert line.startswith("lerobot-eval: error: env.task: unknown simfarm task 'PickPlce-v0'") and "PickPlace-v0" in line
