@@ -231,7 +231,6 @@ class LatencyPolicy(PolicyWrapper):
         return self._held
 
 
-
 # `takeover`: the job's default leaves the policy in control for every step.
 TAKEOVER_OFF = {"patience": 0, "tolerance": 0.25}
 
